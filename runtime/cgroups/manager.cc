@@ -1,0 +1,200 @@
+#include "runtime/cgroups/manager.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/file_util.h"
+#include "common/status.h"
+
+namespace berth::runtime {
+namespace {
+
+// Both v1 and v2 use the same directory operations; they differ only in
+// which directories, and in v1's cpuset needing its parent's values.
+class DirCgroupManager : public CgroupManager {
+ public:
+  DirCgroupManager(CgroupMode mode, std::map<std::string, std::string> paths)
+      : mode_(mode), paths_(std::move(paths)) {}
+
+  CgroupMode mode() const override { return mode_; }
+  std::map<std::string, std::string> Paths() const override { return paths_; }
+
+  absl::Status Create() override {
+    for (const auto& [name, dir] : paths_) {
+      RETURN_IF_ERROR(Annotate(MkdirAll(dir), "create cgroup"));
+      if (name.find("cpuset") != std::string::npos) RETURN_IF_ERROR(InheritCpuset(dir));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Join(pid_t pid) override {
+    for (const auto& [name, dir] : paths_) {
+      RETURN_IF_ERROR(
+          Annotate(WriteFile(dir + "/cgroup.procs", std::to_string(pid)), "join cgroup"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<pid_t>> Pids() const override {
+    // Any hierarchy holds every process; prefer the unified one.
+    std::string dir = paths_.count("unified") ? paths_.at("unified")
+                      : paths_.count("")      ? paths_.at("")
+                      : paths_.count("pids")  ? paths_.at("pids")
+                                              : paths_.begin()->second;
+    ASSIGN_OR_RETURN(std::string text, ReadFile(dir + "/cgroup.procs"));
+    std::vector<pid_t> pids;
+    for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+      int pid;
+      if (absl::SimpleAtoi(line, &pid)) pids.push_back(pid);
+    }
+    return pids;
+  }
+
+  absl::Status Destroy() override {
+    for (const auto& [name, dir] : paths_) {
+      // A cgroup empties a moment after its last process is reaped.
+      for (int attempt = 0;; ++attempt) {
+        if (rmdir(dir.c_str()) == 0 || errno == ENOENT) break;
+        if (errno != EBUSY || attempt >= 50) return ErrnoStatus("remove cgroup", dir);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2 * (attempt + 1)));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // A v1 cpuset cgroup starts with empty cpus/mems; a process can't join
+  // until they are set, so copy the parent's (walking up as needed).
+  static absl::Status InheritCpuset(const std::string& dir) {
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+      std::string path = absl::StrCat(dir, "/", file);
+      auto cur = ReadFile(path);
+      if (!cur.ok() || !absl::StripAsciiWhitespace(*cur).empty()) continue;
+      std::string parent = dir.substr(0, dir.rfind('/'));
+      std::string value;
+      for (std::string p = parent; p.size() > 1; p = p.substr(0, p.rfind('/'))) {
+        auto v = ReadFile(absl::StrCat(p, "/", file));
+        if (!v.ok()) break;
+        value = std::string(absl::StripAsciiWhitespace(*v));
+        if (!value.empty()) break;
+      }
+      // Fill the chain from the top down.
+      std::vector<std::string> chain;
+      for (std::string p = dir; p.size() > 1; p = p.substr(0, p.rfind('/'))) {
+        auto v = ReadFile(absl::StrCat(p, "/", file));
+        if (!v.ok() || !absl::StripAsciiWhitespace(*v).empty()) break;
+        chain.push_back(p);
+      }
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        RETURN_IF_ERROR(WriteFile(absl::StrCat(*it, "/", file), value));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  CgroupMode mode_;
+  std::map<std::string, std::string> paths_;
+};
+
+std::string CleanJoin(const std::string& a, const std::string& b) {
+  std::vector<std::string> parts;
+  for (const std::string& s : {a, b}) {
+    for (absl::string_view p : absl::StrSplit(s, '/', absl::SkipEmpty())) {
+      if (p == ".") continue;
+      if (p == "..") {
+        if (!parts.empty()) parts.pop_back();
+        continue;
+      }
+      parts.emplace_back(p);
+    }
+  }
+  std::string out;
+  for (const auto& p : parts) absl::StrAppend(&out, "/", p);
+  return out.empty() ? "/" : out;
+}
+
+}  // namespace
+
+absl::StatusOr<CgroupLayout> DetectCgroupLayout() {
+  CgroupLayout layout;
+  ASSIGN_OR_RETURN(std::string mountinfo, ReadFile("/proc/self/mountinfo"));
+  bool have_v1 = false;
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
+    // id parent maj:min root mountpoint options [optional...] - fstype source superopts
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || dash + 3 >= f.end() + 1) continue;
+    absl::string_view fstype = *(dash + 1);
+    std::string mountpoint(f[4]);
+    if (fstype == "cgroup2") {
+      if (layout.unified_root.empty()) layout.unified_root = mountpoint;
+    } else if (fstype == "cgroup" && dash + 3 < f.end()) {
+      std::string hierarchy;
+      for (absl::string_view opt : absl::StrSplit(*(dash + 3), ',')) {
+        static const char* kNonController[] = {"rw",     "ro",       "nosuid",  "nodev",
+                                               "noexec", "relatime", "noatime", "clone_children",
+                                               "xattr",  "noprefix"};
+        bool skip = false;
+        for (const char* n : kNonController) skip |= opt == n;
+        if (skip || absl::StartsWith(opt, "release_agent=")) continue;
+        absl::StrAppend(&hierarchy, hierarchy.empty() ? "" : ",", opt);
+      }
+      if (!hierarchy.empty() && !layout.v1_mounts.count(hierarchy)) {
+        layout.v1_mounts[hierarchy] = mountpoint;
+        have_v1 = true;
+      }
+    }
+  }
+  if (!have_v1 && layout.unified_root.empty())
+    return absl::FailedPreconditionError("no cgroup filesystem is mounted");
+  layout.mode = !have_v1                      ? CgroupMode::kV2
+                : layout.unified_root.empty() ? CgroupMode::kV1
+                                              : CgroupMode::kHybrid;
+  ASSIGN_OR_RETURN(std::string self, ReadFile("/proc/self/cgroup"));
+  for (absl::string_view line : absl::StrSplit(self, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (f.size() == 3) layout.self[std::string(f[1])] = std::string(f[2]);
+  }
+  return layout;
+}
+
+std::string ResolveCgroupPath(const std::string& cgroups_path, const std::string& own,
+                              const std::string& id) {
+  if (cgroups_path.empty()) return CleanJoin(own, id);
+  if (cgroups_path[0] == '/') return CleanJoin("/", cgroups_path);
+  return CleanJoin(own, cgroups_path);
+}
+
+std::unique_ptr<CgroupManager> NewCgroupManager(const CgroupLayout& layout,
+                                                const std::string& cgroups_path,
+                                                const std::string& id) {
+  std::map<std::string, std::string> paths;
+  auto own = [&](const std::string& h) {
+    auto it = layout.self.find(h);
+    return it == layout.self.end() ? std::string("/") : it->second;
+  };
+  if (layout.mode != CgroupMode::kV2) {
+    for (const auto& [h, mnt] : layout.v1_mounts) {
+      paths[h] = mnt + ResolveCgroupPath(cgroups_path, own(h), id);
+    }
+  }
+  if (!layout.unified_root.empty()) {
+    std::string key = layout.mode == CgroupMode::kV2 ? "" : "unified";
+    std::string p = ResolveCgroupPath(cgroups_path, own(""), id);
+    paths[key] = layout.unified_root + (p == "/" ? "" : p);
+  }
+  return std::make_unique<DirCgroupManager>(layout.mode, std::move(paths));
+}
+
+std::unique_ptr<CgroupManager> CgroupManagerFromPaths(
+    CgroupMode mode, const std::map<std::string, std::string>& paths) {
+  return std::make_unique<DirCgroupManager>(mode, paths);
+}
+
+}  // namespace berth::runtime

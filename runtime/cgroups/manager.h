@@ -1,0 +1,61 @@
+// One interface over cgroup v1 and v2 (crun's cgroup manager table): create
+// the container's cgroup, put a process in it, list and remove. The cgroup
+// filesystem root is a parameter, so v2 is unit-tested on a plain directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace berth::runtime {
+
+enum class CgroupMode { kV1, kHybrid, kV2 };
+
+class CgroupManager {
+ public:
+  virtual ~CgroupManager() = default;
+  virtual CgroupMode mode() const = 0;
+  // Creates the cgroup directories (idempotent).
+  virtual absl::Status Create() = 0;
+  // Moves pid into the cgroup (every hierarchy).
+  virtual absl::Status Join(pid_t pid) = 0;
+  // Pids in the cgroup (cgroup.procs).
+  virtual absl::StatusOr<std::vector<pid_t>> Pids() const = 0;
+  // Removes the cgroup directories; missing ones are fine.
+  virtual absl::Status Destroy() = 0;
+  // Hierarchy name ("memory", "unified", "" for v2) -> directory.
+  virtual std::map<std::string, std::string> Paths() const = 0;
+};
+
+struct CgroupLayout {
+  CgroupMode mode = CgroupMode::kV2;
+  std::string unified_root;  // "/sys/fs/cgroup" (v2) or "/sys/fs/cgroup/unified" (hybrid)
+  // v1: hierarchy ("cpu,cpuacct", "name=systemd") -> mount point.
+  std::map<std::string, std::string> v1_mounts;
+  // This process's cgroup per hierarchy ("" for v2), from /proc/self/cgroup.
+  std::map<std::string, std::string> self;
+};
+
+// Reads the host's layout from /proc/self/mountinfo and /proc/self/cgroup.
+absl::StatusOr<CgroupLayout> DetectCgroupLayout();
+
+// The container's cgroup path inside each hierarchy, by runc's rule: an
+// absolute cgroupsPath is used as it is, a relative one goes under the
+// runtime's own cgroup, an empty one is "<own cgroup>/<id>".
+std::string ResolveCgroupPath(const std::string& cgroups_path, const std::string& own,
+                              const std::string& id);
+
+std::unique_ptr<CgroupManager> NewCgroupManager(const CgroupLayout& layout,
+                                                const std::string& cgroups_path,
+                                                const std::string& id);
+
+// Rebuilds a manager from paths recorded in the state file.
+std::unique_ptr<CgroupManager> CgroupManagerFromPaths(
+    CgroupMode mode, const std::map<std::string, std::string>& paths);
+
+}  // namespace berth::runtime

@@ -1,0 +1,215 @@
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/status.h"
+#include "runtime/cgroups/manager.h"
+#include "runtime/console.h"
+#include "runtime/container/container.h"
+#include "runtime/hooks.h"
+#include "runtime/namespaces.h"
+#include "runtime/process/init.h"
+#include "runtime/spec/validate.h"
+
+namespace berth::runtime {
+namespace {
+
+struct LoadedBundle {
+  std::string bundle;  // absolute
+  std::string rootfs;  // absolute
+  nlohmann::json config;
+  Spec spec;
+};
+
+absl::StatusOr<LoadedBundle> LoadBundle(const std::string& bundle_arg) {
+  LoadedBundle b;
+  char buf[PATH_MAX];
+  std::string bundle = bundle_arg.empty() ? "." : bundle_arg;
+  if (realpath(bundle.c_str(), buf) == nullptr) return ErrnoStatus("bundle", bundle);
+  b.bundle = buf;
+  std::string path = b.bundle + "/config.json";
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    if (text.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat("JSON specification file ", path, " not found"));
+    }
+    return text.status();
+  }
+  auto spec = ParseSpec(*text);
+  if (!spec.ok()) return Annotate(spec.status(), path);
+  b.spec = std::move(*spec);
+  RETURN_IF_ERROR(Annotate(ValidateSpec(b.spec, {b.bundle, true}), path));
+  b.config = nlohmann::json::parse(*text);
+  b.rootfs = b.spec.root.path[0] == '/' ? b.spec.root.path : b.bundle + "/" + b.spec.root.path;
+  if (realpath(b.rootfs.c_str(), buf) != nullptr) b.rootfs = buf;
+  return b;
+}
+
+// Stage 1: joins and unshares namespaces, then clones the init as a sibling
+// (CLONE_PARENT: the runtime is its parent) and exits. See sync.h.
+[[noreturn]] void RunStage1(const Spec& spec, SyncChannel& sync, const InitConfig& init) {
+  auto fail = [&](const absl::Status& st) {
+    (void)sync.SendError(st);
+    _exit(1);
+  };
+  if (absl::Status st = JoinNamespaces(spec); !st.ok()) fail(st);
+  int flags = NewNamespaceFlags(spec);
+  if (flags & CLONE_NEWUSER) {
+    if (unshare(CLONE_NEWUSER) != 0) fail(ErrnoStatus("unshare", "user namespace"));
+    if (absl::Status st = sync.Send(SyncType::kNeedIdMaps); !st.ok()) fail(st);
+    if (auto m = sync.Expect(SyncType::kIdMapsDone); !m.ok()) _exit(1);
+    if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) {
+      fail(ErrnoStatus("setresuid", "root of the new user namespace (is uid/gid 0 mapped?)"));
+    }
+  }
+  int rest = flags & ~CLONE_NEWUSER;
+  if (rest != 0 && unshare(rest) != 0) fail(ErrnoStatus("unshare", "container namespaces"));
+  if (absl::Status st = WriteTimeOffsets(spec); !st.ok()) fail(st);
+  // fork semantics (no new stack); SIGCHLD goes to the runtime.
+  long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (pid < 0) fail(ErrnoStatus("clone", "container init"));
+  if (pid == 0) RunContainerInit(init);
+  (void)sync.Send(SyncType::kInitPid, pid);
+  _exit(0);
+}
+
+nlohmann::json HookState(const std::string& id, pid_t pid, const LoadedBundle& b,
+                         const char* status) {
+  nlohmann::json j = {{"ociVersion", b.spec.oci_version},
+                      {"id", id},
+                      {"status", status},
+                      {"pid", pid},
+                      {"bundle", b.bundle}};
+  if (!b.spec.annotations.empty()) j["annotations"] = b.spec.annotations;
+  return j;
+}
+
+}  // namespace
+
+absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptions& opts,
+                                      Logger& log) {
+  ASSIGN_OR_RETURN(LoadedBundle b, LoadBundle(opts.bundle));
+  const Spec& spec = b.spec;
+  const bool have_console = !opts.console_socket.empty() || opts.console_fd >= 0;
+  if (spec.process->terminal && !have_console) {
+    return absl::InvalidArgumentError(
+        "cannot allocate tty if runc will detach without setting console socket");
+  }
+  if (!spec.process->terminal && have_console) {
+    return absl::InvalidArgumentError(
+        "cannot use console socket if runc will not detach or allocate tty");
+  }
+  RETURN_IF_ERROR(store.Reserve(opts.id));
+
+  // Until the end, any failure undoes everything done so far.
+  pid_t init_pid = 0;
+  std::unique_ptr<CgroupManager> cgroup;
+  bool ok = false;
+  absl::Cleanup undo = [&] {
+    if (ok) return;
+    if (init_pid > 0) {
+      kill(init_pid, SIGKILL);
+      waitpid(init_pid, nullptr, 0);
+    }
+    if (cgroup) (void)cgroup->Destroy();
+    (void)store.Remove(opts.id);
+  };
+
+  std::string fifo = store.FifoPath(opts.id);
+  if (mkfifo(fifo.c_str(), 0622) != 0) return ErrnoStatus("mkfifo", fifo);
+  UniqueFd fifo_fd(open(fifo.c_str(), O_PATH | O_CLOEXEC));
+  if (!fifo_fd) return ErrnoStatus("open", fifo);
+
+  ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
+  cgroup = NewCgroupManager(layout, spec.linux.cgroups_path, opts.id);
+
+  UniqueFd console;
+  if (!opts.console_socket.empty()) {
+    ASSIGN_OR_RETURN(console, ConnectUnixSocket(opts.console_socket));
+  }
+  ASSIGN_OR_RETURN(auto channels, SyncChannel::Pair());
+  SyncChannel& parent = channels.first;
+  SyncChannel& child = channels.second;
+
+  InitConfig init{&spec,
+                  b.rootfs,
+                  &child,
+                  console ? console.get() : opts.console_fd,
+                  fifo_fd.get(),
+                  opts.no_pivot,
+                  opts.no_new_keyring,
+                  opts.preserve_fds};
+  pid_t stage1 = fork();
+  if (stage1 < 0) return ErrnoStatus("fork", "stage 1");
+  if (stage1 == 0) {
+    parent.Close();
+    RunStage1(spec, child, init);
+  }
+  child.Close();
+  console.reset();
+  log.Debug(absl::StrCat("stage 1 is pid ", stage1));
+
+  // Stage 1: id maps, then the init's pid.
+  for (;;) {
+    auto m = parent.Receive();
+    if (!m.ok()) {
+      waitpid(stage1, nullptr, 0);
+      if (m.status().code() == absl::StatusCode::kUnavailable) {
+        return absl::InternalError(
+            "container set-up: stage 1 exited before reporting the init pid");
+      }
+      return m.status();
+    }
+    if (m->type == SyncType::kNeedIdMaps) {
+      if (absl::Status st = WriteIdMappings(stage1, spec); !st.ok()) {
+        kill(stage1, SIGKILL);
+        waitpid(stage1, nullptr, 0);
+        return st;
+      }
+      RETURN_IF_ERROR(parent.Send(SyncType::kIdMapsDone));
+    } else if (m->type == SyncType::kInitPid) {
+      init_pid = static_cast<pid_t>(m->value);
+      break;
+    }
+  }
+  waitpid(stage1, nullptr, 0);
+
+  RETURN_IF_ERROR(cgroup->Create());
+  RETURN_IF_ERROR(cgroup->Join(init_pid));
+  RETURN_IF_ERROR(parent.Send(SyncType::kCgroupJoined));
+
+  RETURN_IF_ERROR(parent.Expect(SyncType::kRunHooks).status());
+  std::string hook_state = HookState(opts.id, init_pid, b, "creating").dump();
+  RETURN_IF_ERROR(RunHooks(spec.hooks.prestart, "prestart", hook_state));
+  RETURN_IF_ERROR(RunHooks(spec.hooks.create_runtime, "createRuntime", hook_state));
+  RETURN_IF_ERROR(
+      parent.Send(SyncType::kHooksDone, 0, HookState(opts.id, init_pid, b, "created").dump()));
+  RETURN_IF_ERROR(parent.Expect(SyncType::kReady).status());
+
+  ContainerState state;
+  state.id = opts.id;
+  state.pid = init_pid;
+  state.start_time = ProcessStartTime(init_pid);
+  state.bundle = b.bundle;
+  state.rootfs = b.rootfs;
+  state.created = NowRfc3339Nano();
+  state.cgroup_mode = cgroup->mode();
+  state.cgroup_paths = cgroup->Paths();
+  state.config = std::move(b.config);
+  RETURN_IF_ERROR(store.Save(state));
+  if (!opts.pid_file.empty()) {
+    RETURN_IF_ERROR(WriteFileAtomic(opts.pid_file, std::to_string(init_pid), 0644));
+  }
+  ok = true;
+  return init_pid;
+}
+
+}  // namespace berth::runtime

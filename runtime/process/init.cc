@@ -1,0 +1,244 @@
+#include "runtime/process/init.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/keyctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/file_util.h"
+#include "common/status.h"
+#include "runtime/capabilities.h"
+#include "runtime/cgroups/manager.h"
+#include "runtime/console.h"
+#include "runtime/hooks.h"
+#include "runtime/os/syscalls.h"
+#include "runtime/rootfs/mounts.h"
+
+namespace berth::runtime {
+namespace {
+
+absl::Status ApplyRlimits(const Process& p) {
+  for (const Rlimit& r : p.rlimits) {
+    struct rlimit lim {
+      r.soft, r.hard
+    };
+    if (setrlimit(r.resource, &lim) != 0) {
+      int err = errno;
+      struct rlimit cur {};
+      getrlimit(r.resource, &cur);
+      if (err == EPERM && r.hard > cur.rlim_max) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("process.rlimits: cannot raise the hard limit of ", r.type, " to ", r.hard,
+                         " (now ", cur.rlim_max, "): the runtime lacks CAP_SYS_RESOURCE"));
+      }
+      return ErrnoStatus(err,
+                         absl::StrCat("setrlimit ", r.type, " soft=", r.soft, " hard=", r.hard));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyOomScoreAdj(const Process& p) {
+  if (!p.oom_score_adj) return absl::OkStatus();
+  return Annotate(WriteFile("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj)),
+                  "process.oomScoreAdj");
+}
+
+absl::Status JoinSessionKeyring() {
+  // A fresh session keyring, so containers don't share the caller's keys.
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) {
+    return ErrnoStatus("keyctl(JOIN_SESSION_KEYRING)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplySysctl(Syscalls& sys, const Spec& spec) {
+  for (const auto& [key, value] : spec.linux.sysctl) {
+    std::string path = "/proc/sys/" + key;
+    std::replace(path.begin() + 10, path.end(), '.', '/');
+    RETURN_IF_ERROR(Annotate(sys.WriteFile(path, value), absl::StrCat("linux.sysctl ", key)));
+  }
+  return absl::OkStatus();
+}
+
+RootfsConfig MakeRootfsConfig(const InitConfig& c) {
+  RootfsConfig rc;
+  rc.rootfs = c.rootfs;
+  rc.in_user_namespace = c.spec->HasNamespace(NsType::kUser);
+  rc.cgroup_namespace = c.spec->HasNamespace(NsType::kCgroup);
+  auto layout = DetectCgroupLayout();
+  if (layout.ok()) {
+    rc.cgroup_v2 = layout->mode == CgroupMode::kV2;
+    for (const auto& [h, mnt] : layout->v1_mounts) rc.cgroup_v1_hierarchies.push_back(h);
+  }
+  return rc;
+}
+
+// Everything between "cgroup joined" and "ready", in order.
+absl::Status SetUpContainer(const InitConfig& c, std::string* state_json) {
+  const Spec& spec = *c.spec;
+  const Process& proc = *spec.process;
+  LinuxSyscalls sys;
+
+  if (setsid() < 0) return ErrnoStatus("setsid");
+  umask(0);  // device nodes and mount points get exactly their modes
+  RETURN_IF_ERROR(Annotate(PrepareRootfs(sys, spec, MakeRootfsConfig(c)), "prepare rootfs"));
+
+  // The runtime runs prestart/createRuntime hooks now, in its namespaces,
+  // and answers with the state document that the container's hooks read.
+  RETURN_IF_ERROR(c.sync->Send(SyncType::kRunHooks));
+  ASSIGN_OR_RETURN(SyncMessage done, c.sync->Expect(SyncType::kHooksDone));
+  *state_json = done.text;
+  // createContainer hooks: in the container's namespaces, before pivot_root.
+  RETURN_IF_ERROR(RunHooks(spec.hooks.create_container, "createContainer", *state_json));
+
+  RETURN_IF_ERROR(Annotate(EnterRootfs(sys, c.rootfs, c.no_pivot), "enter rootfs"));
+
+  if (proc.terminal) {
+    if (c.console_socket < 0)
+      return absl::InvalidArgumentError("process.terminal is true but there is no console socket");
+    ASSIGN_OR_RETURN(UniqueFd slave, SetupConsole(c.console_socket, proc.console_size, true));
+    RETURN_IF_ERROR(AttachTerminal(slave.get()));
+    close(c.console_socket);
+  }
+  if (!spec.hostname.empty()) RETURN_IF_ERROR(sys.Sethostname(spec.hostname));
+  if (!spec.domainname.empty()) RETURN_IF_ERROR(sys.Setdomainname(spec.domainname));
+  RETURN_IF_ERROR(ApplySysctl(sys, spec));
+  RETURN_IF_ERROR(Annotate(FinalizeRootfs(sys, spec), "finalize rootfs"));
+  RETURN_IF_ERROR(ApplyRlimits(proc));
+  RETURN_IF_ERROR(ApplyOomScoreAdj(proc));
+  if (!c.no_new_keyring) RETURN_IF_ERROR(JoinSessionKeyring());
+  return absl::OkStatus();
+}
+
+// Blocks until `start` opens the fifo for reading (see state.h).
+absl::Status WaitForStart(int fifo_fd) {
+  std::string path = absl::StrCat("/proc/self/fd/", fifo_fd);
+  UniqueFd fd(RetryEintr([&] { return open(path.c_str(), O_WRONLY | O_CLOEXEC); }));
+  if (!fd) return ErrnoStatus("open exec fifo", path);
+  if (RetryEintr([&] { return write(fd.get(), "0", 1); }) != 1)
+    return ErrnoStatus("write exec fifo", path);
+  close(fifo_fd);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> LookPath(const Process& p) {
+  const std::string& name = p.args.at(0);
+  auto executable = [](const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+  };
+  if (name.find('/') != std::string::npos) {
+    if (executable(name)) return name;
+    return absl::NotFoundError(
+        absl::StrCat("exec: \"", name, "\": stat ", name, ": no such file or directory"));
+  }
+  std::string path_env;
+  for (const auto& e : p.env) {
+    if (absl::StartsWith(e, "PATH=")) path_env = e.substr(5);
+  }
+  for (absl::string_view dir : absl::StrSplit(path_env, ':')) {
+    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
+    if (executable(candidate)) return candidate;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("exec: \"", name, "\": executable file not found in $PATH"));
+}
+
+absl::Status ApplyProcessIdentity(const Process& p) {
+  std::optional<CapSets> caps;
+  if (p.capabilities) {
+    ASSIGN_OR_RETURN(caps, ResolveCapabilities(*p.capabilities));
+    RETURN_IF_ERROR(ApplyBoundingSet(*caps));
+  }
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return ErrnoStatus("prctl(PR_SET_KEEPCAPS)");
+  std::vector<gid_t> groups(p.user.additional_gids.begin(), p.user.additional_gids.end());
+  if (setgroups(groups.size(), groups.data()) != 0 && !(errno == EPERM && groups.empty())) {
+    return ErrnoStatus("setgroups", "process.user.additionalGids");
+  }
+  if (setresgid(p.user.gid, p.user.gid, p.user.gid) != 0) {
+    return ErrnoStatus("setresgid", absl::StrCat("process.user.gid ", p.user.gid));
+  }
+  if (setresuid(p.user.uid, p.user.uid, p.user.uid) != 0) {
+    return ErrnoStatus("setresuid", absl::StrCat("process.user.uid ", p.user.uid));
+  }
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return ErrnoStatus("prctl(PR_SET_KEEPCAPS)");
+  if (caps) RETURN_IF_ERROR(ApplyCapabilities(*caps));
+  if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    return ErrnoStatus("prctl(PR_SET_NO_NEW_PRIVS)");
+  }
+  umask(p.user.umask.value_or(022));
+  return absl::OkStatus();
+}
+
+absl::Status CloseExtraFds(int preserve_fds) {
+  DIR* d = opendir("/proc/self/fd");
+  if (d == nullptr) return absl::OkStatus();
+  int dir_fd = dirfd(d);
+  while (struct dirent* e = readdir(d)) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] == '.' || fd <= 2 + preserve_fds || fd == dir_fd) continue;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  closedir(d);
+  return absl::OkStatus();
+}
+
+absl::Status ExecProcess(const FinalProcess& fp) {
+  const Process& p = *fp.process;
+  std::vector<char*> argv, envp;
+  for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : p.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  execve(fp.exec_path.c_str(), argv.data(), envp.data());
+  return ErrnoStatus("exec", fp.exec_path);
+}
+
+void RunContainerInit(const InitConfig& c) {
+  const Spec& spec = *c.spec;
+  const Process& proc = *spec.process;
+  auto fail = [&](const absl::Status& st) {
+    (void)c.sync->SendError(st);
+    _exit(1);
+  };
+  if (auto m = c.sync->Expect(SyncType::kCgroupJoined); !m.ok()) fail(m.status());
+  std::string state_json;
+  if (absl::Status st = SetUpContainer(c, &state_json); !st.ok()) fail(st);
+
+  // Resolve args[0] and enter cwd now, so `create` reports these errors.
+  if (chdir(proc.cwd.c_str()) != 0) fail(ErrnoStatus("chdir to cwd", proc.cwd));
+  auto exec_path = LookPath(proc);
+  if (!exec_path.ok()) fail(exec_path.status());
+
+  if (absl::Status st = c.sync->Send(SyncType::kReady); !st.ok()) _exit(1);
+  c.sync->Close();
+
+  // From here on errors go to the container's stderr: nobody waits on sync.
+  auto die = [](const absl::Status& st) {
+    dprintf(2, "berth-runtime init: %s\n", std::string(st.message()).c_str());
+    _exit(255);
+  };
+  if (absl::Status st = WaitForStart(c.fifo_fd); !st.ok()) die(st);
+  if (absl::Status s = RunHooks(spec.hooks.start_container, "startContainer", state_json); !s.ok())
+    die(s);
+  if (absl::Status st = ApplyProcessIdentity(proc); !st.ok()) die(st);
+  // cwd may be reachable only as the container user.
+  if (chdir(proc.cwd.c_str()) != 0) die(ErrnoStatus("chdir to cwd", proc.cwd));
+  (void)CloseExtraFds(c.preserve_fds);
+  die(ExecProcess({&proc, *exec_path, c.preserve_fds}));
+  _exit(255);
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,47 @@
+// The container's first process, from the moment it exists (pid 1 of a new
+// pid namespace, child of the runtime through CLONE_PARENT) to execve of
+// process.args. See sync.h for the messages it exchanges with the runtime.
+#pragma once
+
+#include <string>
+
+#include "runtime/process/sync.h"
+#include "runtime/spec/spec.h"
+
+namespace berth::runtime {
+
+struct InitConfig {
+  const Spec* spec = nullptr;
+  std::string rootfs;  // absolute host path
+  SyncChannel* sync = nullptr;
+  int console_socket = -1;  // connected --console-socket, or -1
+  int fifo_fd = -1;         // O_PATH fd of <state>/exec.fifo
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+// Never returns: execs the user process or exits non-zero after sending
+// the error over the sync channel.
+[[noreturn]] void RunContainerInit(const InitConfig& config);
+
+// What init and exec'd processes share: the last steps before execve.
+struct FinalProcess {
+  const Process* process = nullptr;
+  std::string exec_path;  // resolved args[0]
+  int preserve_fds = 0;
+};
+
+// PATH lookup of args[0] in the process's own PATH (as runc: exec.LookPath).
+absl::StatusOr<std::string> LookPath(const Process& process);
+
+// Bounding set, groups, uid/gid, capabilities, no_new_privs, umask, cwd.
+absl::Status ApplyProcessIdentity(const Process& process);
+
+// Marks every fd above 2 + preserve_fds close-on-exec.
+absl::Status CloseExtraFds(int preserve_fds);
+
+// execve; returns only on failure.
+absl::Status ExecProcess(const FinalProcess& fp);
+
+}  // namespace berth::runtime

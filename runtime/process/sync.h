@@ -1,0 +1,77 @@
+// The typed channel between the runtime and the processes it forks
+// (a SOCK_SEQPACKET socketpair, one message per packet).
+//
+//   runtime (parent)            stage-1 child               container init
+//   ----------------            -------------               --------------
+//   fork ------------------->   setns(joined namespaces)
+//                               unshare(new namespaces)
+//   <-- kNeedIdMaps ---------   (only with a new user ns)
+//   write uid_map/gid_map
+//   --- kIdMapsDone -------->   clone(CLONE_PARENT) ------>  (pid 1 of a new pid ns)
+//   <-- kInitPid(pid) -------   exit
+//   join cgroup, record pid
+//   --- kCgroupJoined ---------------------------------->   prepare rootfs
+//   <-- kRunHooks ----------------------------------------  (createRuntime time)
+//   run prestart/createRuntime hooks
+//   --- kHooksDone ------------------------------------->   createContainer hooks,
+//                                                          pivot_root, console, ...
+//   <-- kReady ------------------------------------------   block on exec.fifo
+//   write state.json, pid-file; exit                       (until `start`), execve
+//
+// Any side may send kError(text) instead; the runtime reports that text.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/unique_fd.h"
+
+namespace berth::runtime {
+
+enum class SyncType : uint32_t {
+  kNeedIdMaps = 1,
+  kIdMapsDone,
+  kInitPid,
+  kCgroupJoined,
+  kRunHooks,
+  kHooksDone,
+  kReady,
+  kError,
+};
+
+const char* SyncTypeName(SyncType t);
+
+struct SyncMessage {
+  SyncType type;
+  int64_t value = 0;
+  std::string text;
+};
+
+class SyncChannel {
+ public:
+  // A connected pair: first end for the parent, second for the child.
+  static absl::StatusOr<std::pair<SyncChannel, SyncChannel>> Pair();
+
+  explicit SyncChannel(UniqueFd fd) : fd_(std::move(fd)) {}
+  SyncChannel(SyncChannel&&) = default;
+  SyncChannel& operator=(SyncChannel&&) = default;
+
+  absl::Status Send(SyncType type, int64_t value = 0, const std::string& text = "");
+  absl::Status SendError(const absl::Status& status);
+  // Receives the next message. An EOF is an error naming what was awaited.
+  absl::StatusOr<SyncMessage> Receive();
+  // Receives, expecting `want`; a kError from the peer becomes its status.
+  absl::StatusOr<SyncMessage> Expect(SyncType want);
+
+  int fd() const { return fd_.get(); }
+  void Close() { fd_.reset(); }
+
+ private:
+  UniqueFd fd_;
+};
+
+}  // namespace berth::runtime
