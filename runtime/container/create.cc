@@ -70,7 +70,8 @@ absl::StatusOr<LoadedBundle> LoadBundle(const std::string& bundle_arg) {
       fail(ErrnoStatus("setresuid", "root of the new user namespace (is uid/gid 0 mapped?)"));
     }
   }
-  int rest = flags & ~CLONE_NEWUSER;
+  // The cgroup namespace is made by the init, once it is in its cgroup.
+  int rest = flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (rest != 0 && unshare(rest) != 0) fail(ErrnoStatus("unshare", "container namespaces"));
   if (absl::Status st = WriteTimeOffsets(spec); !st.ok()) fail(st);
   // fork semantics (no new stack); SIGCHLD goes to the runtime.
@@ -90,6 +91,20 @@ nlohmann::json HookState(const std::string& id, pid_t pid, const LoadedBundle& b
                       {"bundle", b.bundle}};
   if (!b.spec.annotations.empty()) j["annotations"] = b.spec.annotations;
   return j;
+}
+
+// The host uid/gid that the container's root maps to (ours without a
+// user namespace).
+std::pair<uid_t, gid_t> HostRootIds(const Spec& spec) {
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  for (const auto& m : spec.linux.uid_mappings) {
+    if (m.container_id == 0 && m.size > 0) uid = m.host_id;
+  }
+  for (const auto& m : spec.linux.gid_mappings) {
+    if (m.container_id == 0 && m.size > 0) gid = m.host_id;
+  }
+  return {uid, gid};
 }
 
 }  // namespace
@@ -124,12 +139,19 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   };
 
   std::string fifo = store.FifoPath(opts.id);
-  if (mkfifo(fifo.c_str(), 0622) != 0) return ErrnoStatus("mkfifo", fifo);
+  if (mkfifo(fifo.c_str(), 0622) != 0 || chmod(fifo.c_str(), 0622) != 0) {
+    return ErrnoStatus("mkfifo", fifo);
+  }
+  // The init opens it as the container's root, which a user namespace maps.
+  auto [root_uid, root_gid] = HostRootIds(spec);
+  if (chown(fifo.c_str(), root_uid, root_gid) != 0) return ErrnoStatus("chown", fifo);
   UniqueFd fifo_fd(open(fifo.c_str(), O_PATH | O_CLOEXEC));
   if (!fifo_fd) return ErrnoStatus("open", fifo);
 
   ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
   cgroup = NewCgroupManager(layout, spec.linux.cgroups_path, opts.id);
+  // The directories exist before the init starts: it may bind-mount them.
+  RETURN_IF_ERROR(cgroup->Create());
 
   UniqueFd console;
   if (!opts.console_socket.empty()) {
@@ -182,7 +204,6 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   }
   waitpid(stage1, nullptr, 0);
 
-  RETURN_IF_ERROR(cgroup->Create());
   RETURN_IF_ERROR(cgroup->Join(init_pid));
   RETURN_IF_ERROR(parent.Send(SyncType::kCgroupJoined));
 
@@ -190,8 +211,7 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   std::string hook_state = HookState(opts.id, init_pid, b, "creating").dump();
   RETURN_IF_ERROR(RunHooks(spec.hooks.prestart, "prestart", hook_state));
   RETURN_IF_ERROR(RunHooks(spec.hooks.create_runtime, "createRuntime", hook_state));
-  RETURN_IF_ERROR(
-      parent.Send(SyncType::kHooksDone, 0, HookState(opts.id, init_pid, b, "created").dump()));
+  RETURN_IF_ERROR(parent.Send(SyncType::kHooksDone, 0, hook_state));
   RETURN_IF_ERROR(parent.Expect(SyncType::kReady).status());
 
   ContainerState state;

@@ -72,8 +72,7 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
   return p;
 }
 
-[[noreturn]] void RunExecProcess(const Process& p, SyncChannel& sync, int console,
-                                 int preserve_fds) {
+[[noreturn]] void RunExecProcess(Process p, SyncChannel& sync, int console, int preserve_fds) {
   auto fail = [&](const absl::Status& st) {
     (void)sync.SendError(st);
     _exit(255);
@@ -91,6 +90,7 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
     };
     if (setrlimit(r.resource, &lim) != 0) fail(ErrnoStatus(absl::StrCat("setrlimit ", r.type)));
   }
+  EnsureHome(p);
   if (chdir(p.cwd.c_str()) != 0) fail(ErrnoStatus("chdir to cwd", p.cwd));
   auto path = LookPath(p);
   if (!path.ok()) fail(path.status());

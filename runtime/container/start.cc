@@ -46,6 +46,13 @@ absl::Status StartContainer(const StateStore& store, const std::string& id, Logg
 
   auto spec = ParseSpec(state.config.dump());
   if (spec.ok() && !spec->hooks.poststart.empty()) {
+    // poststart hooks run after the user process started: the init holds
+    // the fifo open (close-on-exec) until its execve, so wait for the EOF.
+    int flags = fcntl(fd.get(), F_GETFL);
+    fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    char c;
+    while (RetryEintr([&] { return read(fd.get(), &c, 1); }) > 0) {
+    }
     nlohmann::json st = OciState(state, ContainerStatus::kRunning);
     if (absl::Status s = RunHooks(spec->hooks.poststart, "poststart", st.dump()); !s.ok()) {
       // As runc: a failed poststart hook kills the container and fails start.

@@ -149,7 +149,7 @@ nlohmann::json OciState(const ContainerState& s, ContainerStatus status) {
   out["ociVersion"] = s.config.is_object() ? s.config.value("ociVersion", "1.0.2") : "1.0.2";
   out["id"] = s.id;
   out["status"] = StatusName(status);
-  out["pid"] = status == ContainerStatus::kStopped ? 0 : s.pid;
+  if (status != ContainerStatus::kStopped) out["pid"] = s.pid;  // runc omits it
   out["bundle"] = s.bundle;
   if (s.config.is_object()) {
     auto ann = s.config.find("annotations");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
@@ -75,11 +77,8 @@ RootfsConfig MakeRootfsConfig(const InitConfig& c) {
   rc.rootfs = c.rootfs;
   rc.in_user_namespace = c.spec->HasNamespace(NsType::kUser);
   rc.cgroup_namespace = c.spec->HasNamespace(NsType::kCgroup);
-  auto layout = DetectCgroupLayout();
-  if (layout.ok()) {
-    rc.cgroup_v2 = layout->mode == CgroupMode::kV2;
-    for (const auto& [h, mnt] : layout->v1_mounts) rc.cgroup_v1_hierarchies.push_back(h);
-  }
+  rc.cgroup_v2 = c.cgroup_v2;
+  rc.cgroup_paths = c.cgroup_paths;
   return rc;
 }
 
@@ -91,10 +90,19 @@ absl::Status SetUpContainer(const InitConfig& c, std::string* state_json) {
 
   if (setsid() < 0) return ErrnoStatus("setsid");
   umask(0);  // device nodes and mount points get exactly their modes
+  // The runtime moves us into the container's cgroup while we set up the
+  // rootfs (a cgroup v1 move waits for an RCU grace period: overlap it).
+  // A new cgroup namespace must be made after the move, so that its root
+  // is the container's cgroup; then the wait comes first.
+  const Namespace* cgroupns = spec.FindNamespace(NsType::kCgroup);
+  const bool new_cgroupns = cgroupns != nullptr && cgroupns->path.empty();
+  if (new_cgroupns) {
+    RETURN_IF_ERROR(c.sync->Expect(SyncType::kCgroupJoined).status());
+    if (unshare(CLONE_NEWCGROUP) != 0) return ErrnoStatus("unshare", "cgroup namespace");
+  }
   RETURN_IF_ERROR(Annotate(PrepareRootfs(sys, spec, MakeRootfsConfig(c)), "prepare rootfs"));
+  if (!new_cgroupns) RETURN_IF_ERROR(c.sync->Expect(SyncType::kCgroupJoined).status());
 
-  // The runtime runs prestart/createRuntime hooks now, in its namespaces,
-  // and answers with the state document that the container's hooks read.
   RETURN_IF_ERROR(c.sync->Send(SyncType::kRunHooks));
   ASSIGN_OR_RETURN(SyncMessage done, c.sync->Expect(SyncType::kHooksDone));
   *state_json = done.text;
@@ -156,6 +164,26 @@ absl::StatusOr<std::string> LookPath(const Process& p) {
       absl::StrCat("exec: \"", name, "\": executable file not found in $PATH"));
 }
 
+void EnsureHome(Process& p) {
+  for (const auto& e : p.env) {
+    if (absl::StartsWith(e, "HOME=")) return;
+  }
+  std::string home = "/";
+  auto passwd = ReadFile("/etc/passwd");
+  if (passwd.ok()) {
+    for (absl::string_view line : absl::StrSplit(*passwd, '\n')) {
+      // name:password:uid:gid:gecos:home:shell
+      std::vector<absl::string_view> f = absl::StrSplit(line, ':');
+      uint32_t uid;
+      if (f.size() >= 6 && absl::SimpleAtoi(f[2], &uid) && uid == p.user.uid) {
+        home = std::string(f[5]);
+        break;
+      }
+    }
+  }
+  p.env.push_back("HOME=" + home);
+}
+
 absl::Status ApplyProcessIdentity(const Process& p) {
   std::optional<CapSets> caps;
   if (p.capabilities) {
@@ -208,15 +236,15 @@ absl::Status ExecProcess(const FinalProcess& fp) {
 
 void RunContainerInit(const InitConfig& c) {
   const Spec& spec = *c.spec;
-  const Process& proc = *spec.process;
+  Process proc = *spec.process;
   auto fail = [&](const absl::Status& st) {
     (void)c.sync->SendError(st);
     _exit(1);
   };
-  if (auto m = c.sync->Expect(SyncType::kCgroupJoined); !m.ok()) fail(m.status());
   std::string state_json;
   if (absl::Status st = SetUpContainer(c, &state_json); !st.ok()) fail(st);
 
+  EnsureHome(proc);
   // Resolve args[0] and enter cwd now, so `create` reports these errors.
   if (chdir(proc.cwd.c_str()) != 0) fail(ErrnoStatus("chdir to cwd", proc.cwd));
   auto exec_path = LookPath(proc);

@@ -3,6 +3,7 @@
 // process.args. See sync.h for the messages it exchanges with the runtime.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "runtime/process/sync.h"
@@ -19,6 +20,8 @@ struct InitConfig {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  bool cgroup_v2 = false;
+  std::map<std::string, std::string> cgroup_paths;  // CgroupManager::Paths()
 };
 
 // Never returns: execs the user process or exits non-zero after sending
@@ -34,6 +37,10 @@ struct FinalProcess {
 
 // PATH lookup of args[0] in the process's own PATH (as runc: exec.LookPath).
 absl::StatusOr<std::string> LookPath(const Process& process);
+
+// Sets HOME from the user's /etc/passwd entry (in the current root) when
+// process.env has none, "/" if there is no entry, as runc does.
+void EnsureHome(Process& process);
 
 // Bounding set, groups, uid/gid, capabilities, no_new_privs, umask, cwd.
 absl::Status ApplyProcessIdentity(const Process& process);

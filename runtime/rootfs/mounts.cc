@@ -91,27 +91,45 @@ absl::Status RemountBind(Syscalls& sys, const std::string& target, unsigned long
   return st;
 }
 
-absl::Status MountCgroup(Syscalls& sys, const Mount& m, const std::string& dest,
-                         const MountOptions& opts, const RootfsConfig& config) {
-  unsigned long flags = opts.flags & ~MS_REMOUNT;
-  if (config.cgroup_v2) return sys.Mount("cgroup2", dest, "cgroup2", flags, "");
-  // cgroup v1: a tmpfs with one mount per hierarchy, as runc lays it out.
+// A fresh cgroup mount shows the container's own cgroup as root only inside
+// a cgroup namespace, and a user namespace may not make one at all; then
+// the container's own directory on the host is bind-mounted instead (runc's
+// way), so the container never sees the host's tree.
+absl::Status MountCgroup(Syscalls& sys, const std::string& dest, const MountOptions& opts,
+                         const RootfsConfig& config) {
+  unsigned long flags = opts.flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+  const bool fresh = config.cgroup_namespace && !config.in_user_namespace;
+  auto bind = [&](const std::string& host_dir, const std::string& target) -> absl::Status {
+    RETURN_IF_ERROR(sys.Mount(host_dir, target, "", MS_BIND, ""));
+    return RemountBind(sys, target, flags);
+  };
+  if (config.cgroup_v2) {
+    if (fresh) return sys.Mount("cgroup2", dest, "cgroup2", flags, "");
+    auto it = config.cgroup_paths.find("");
+    if (it == config.cgroup_paths.end()) return sys.Mount("cgroup2", dest, "cgroup2", flags, "");
+    return bind(it->second, dest);
+  }
+  // cgroup v1: a tmpfs with one directory per hierarchy, as runc lays it out.
   RETURN_IF_ERROR(sys.Mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"));
-  for (const std::string& h : config.cgroup_v1_hierarchies) {
-    std::string name = absl::StartsWith(h, "name=") ? h.substr(5) : h;
-    std::string sub = absl::StrCat(dest, "/", name);
+  for (const auto& [h, host_dir] : config.cgroup_paths) {
+    if (h.empty() || h == "unified") continue;
+    const bool named = absl::StartsWith(h, "name=");
+    std::string sub = absl::StrCat(dest, "/", named ? h.substr(5) : h);
     RETURN_IF_ERROR(sys.Mkdir(sub, 0755));
-    std::string data = absl::StartsWith(h, "name=") ? absl::StrCat("none,", h) : h;
-    RETURN_IF_ERROR(sys.Mount("cgroup", sub, "cgroup", flags, data));
+    if (fresh) {
+      RETURN_IF_ERROR(
+          sys.Mount("cgroup", sub, "cgroup", flags, named ? absl::StrCat("none,", h) : h));
+    } else {
+      RETURN_IF_ERROR(bind(host_dir, sub));
+    }
     // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct".
-    if (h.find(',') != std::string::npos && !absl::StartsWith(h, "name=")) {
+    if (!named && h.find(',') != std::string::npos) {
       for (absl::string_view c : absl::StrSplit(h, ',')) {
         RETURN_IF_ERROR(sys.Symlink(h, absl::StrCat(dest, "/", c)));
       }
     }
   }
-  (void)m;
-  if (flags & MS_RDONLY) return RemountBind(sys, dest, flags | MS_RDONLY);
+  if (flags & MS_RDONLY) return RemountBind(sys, dest, flags);
   return absl::OkStatus();
 }
 
@@ -132,7 +150,7 @@ absl::Status MountOne(Syscalls& sys, const Mount& m, const RootfsConfig& config)
     RETURN_IF_ERROR(sys.Mkdir(dest, 0755));
   }
 
-  if (m.type == "cgroup") return MountCgroup(sys, m, dest, opts, config);
+  if (m.type == "cgroup") return MountCgroup(sys, dest, opts, config);
 
   if (bind) {
     if (sys.Stat(m.source) == FileKind::kMissing) {

@@ -10,6 +10,7 @@
 //   FinalizeRootfs  readonly and masked paths; readonly root; propagation
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,11 @@ struct RootfsConfig {
   std::string rootfs;              // absolute host path of root.path
   bool in_user_namespace = false;  // devices are bind-mounted, not mknod'ed
   bool cgroup_namespace = false;
-  bool cgroup_v2 = false;                          // the host's /sys/fs/cgroup is cgroup2
-  std::vector<std::string> cgroup_v1_hierarchies;  // "cpu,cpuacct", "memory", "name=systemd"
+  bool cgroup_v2 = false;  // the host's /sys/fs/cgroup is cgroup2
+  // The container's cgroup on the host, per hierarchy ("memory",
+  // "cpu,cpuacct", "name=systemd"; "" on v2, "unified" on hybrid hosts), as
+  // CgroupManager::Paths() gives them. Mounted at /sys/fs/cgroup/<name>.
+  std::map<std::string, std::string> cgroup_paths;
 };
 
 absl::Status PrepareRootfs(Syscalls& sys, const Spec& spec, const RootfsConfig& config);

@@ -149,3 +149,37 @@ TEST_CASE("masked paths: tmpfs over directories, /dev/null over files; missing o
   CHECK(m[3] == RecordedCall{"mount", "tmpfs", "/proc/acpi", "tmpfs", MS_RDONLY, ""});
   CHECK(m[4] == RecordedCall{"mount", "", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY, ""});
 }
+
+TEST_CASE("cgroup v1: a tmpfs, then the container's own directory per hierarchy") {
+  RecordingSyscalls sys;
+  Spec spec;
+  spec.mounts.push_back({"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "ro"}});
+  RootfsConfig rc;
+  rc.rootfs = "/r";
+  rc.cgroup_paths = {{"cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/c1"},
+                     {"name=systemd", "/sys/fs/cgroup/systemd/c1"},
+                     {"unified", "/sys/fs/cgroup/unified/c1"}};
+  REQUIRE(PrepareRootfs(sys, spec, rc).ok());
+  auto m = sys.Mounts();
+  REQUIRE(m.size() == 8);
+  CHECK(m[2] == RecordedCall{"mount", "tmpfs", "/r/sys/fs/cgroup", "tmpfs",
+                             MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"});
+  CHECK(m[3] == RecordedCall{"mount", "/sys/fs/cgroup/cpu,cpuacct/c1",
+                             "/r/sys/fs/cgroup/cpu,cpuacct", "", MS_BIND, ""});
+  CHECK(m[4] == RecordedCall{"mount", "", "/r/sys/fs/cgroup/cpu,cpuacct", "",
+                             MS_BIND | MS_REMOUNT | MS_NOSUID | MS_RDONLY, ""});
+  CHECK(m[5].target == "/r/sys/fs/cgroup/systemd");
+  CHECK(m[7] == RecordedCall{"mount", "", "/r/sys/fs/cgroup", "",
+                             MS_BIND | MS_REMOUNT | MS_NOSUID | MS_RDONLY, ""});
+  int links = 0;
+  for (const auto& c : sys.calls) links += c.op == "symlink" && c.source == "cpu,cpuacct";
+  CHECK(links == 2);
+
+  // In a cgroup namespace (and no user namespace) each hierarchy is mounted fresh.
+  RecordingSyscalls fresh;
+  rc.cgroup_namespace = true;
+  REQUIRE(PrepareRootfs(fresh, spec, rc).ok());
+  CHECK(fresh.Mounts()[3] == RecordedCall{"mount", "cgroup", "/r/sys/fs/cgroup/cpu,cpuacct",
+                                          "cgroup", MS_NOSUID | MS_RDONLY, "cpu,cpuacct"});
+  CHECK(fresh.Mounts()[4].data == "none,name=systemd");
+}
