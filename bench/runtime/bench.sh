@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/runtime/bench.sh [--runs N] [--warmup N] [--json FILE] [--keep-tmp]
+# bench/runtime/bench.sh [--runs N] [--warmup N] [--settle MS] [--json FILE] [--keep-tmp]
 #
 # Side-by-side timing of berth-runtime, runc and crun on the same busybox
 # bundle (process.args = ["true"]), in one run with the runtimes interleaved
@@ -13,6 +13,12 @@
 #               "stopped" is not timed)
 # and prints median and p90 in ms, plus the ratios berth-runtime/runc and
 # berth-runtime/crun of the medians.
+#
+# --settle MS sleeps MS milliseconds (untimed) before each timed command. The
+# kernel tears namespaces down asynchronously (netns cleanup, RCU callbacks);
+# with no settle time that work from one runtime's container lands in the
+# next runtime's measurement. 0 (default) measures back-to-back throughput
+# under that shared noise; e.g. 100 measures each command on a quiet machine.
 #
 # Environment (each slot is a command, looked up in PATH if not a path):
 #   BERTH_RUNTIME  default $BERTH_BIN/berth-runtime ($BERTH_BIN: <repo>/build/bin)
@@ -39,7 +45,7 @@ CRUN=${CRUN:-crun}
 CRUN_WRAP=${CRUN_WRAP:-auto}
 BUNDLE_SCRIPT=${BUNDLE_SCRIPT:-$REPO/scripts/make-busybox-bundle.sh}
 
-runs=30 warmup=2 json="" keep=0
+runs=30 warmup=2 json="" keep=0 settle=0
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -47,6 +53,8 @@ while [[ $# -gt 0 ]]; do
     --runs=*) runs=${1#*=}; shift ;;
     --warmup) warmup=${2:?--warmup N}; shift 2 ;;
     --warmup=*) warmup=${1#*=}; shift ;;
+    --settle) settle=${2:?--settle MS}; shift 2 ;;
+    --settle=*) settle=${1#*=}; shift ;;
     --json) json=${2:?--json FILE}; shift 2 ;;
     --json=*) json=${1#*=}; shift ;;
     --keep-tmp) keep=1; shift ;;
@@ -56,6 +64,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --runs must be a positive integer" >&2; exit 2; }
 [[ $warmup =~ ^[0-9]+$ ]] || { echo "bench.sh: --warmup must be an integer" >&2; exit 2; }
+[[ $settle =~ ^[0-9]+$ ]] || { echo "bench.sh: --settle must be an integer (ms)" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "bench.sh: must run as root (containers need namespaces/cgroups)" >&2; exit 1; }
 for c in python3 jq unshare; do
   command -v "$c" >/dev/null || { echo "bench.sh: needs $c" >&2; exit 1; }
@@ -95,7 +104,7 @@ exec unshare -m sh -c 'mount -n --bind "$TMP/empty-controllers" /sys/fs/cgroup/u
 EOF
 chmod 755 "$TMP/crun-wrap"
 
-export BENCH_TMP=$TMP BENCH_RUNS=$runs BENCH_WARMUP=$warmup BENCH_JSON=$json
+export BENCH_TMP=$TMP BENCH_RUNS=$runs BENCH_WARMUP=$warmup BENCH_JSON=$json BENCH_SETTLE_MS=$settle
 export BENCH_BERTH=$BERTH_RUNTIME BENCH_RUNC=$RUNC BENCH_CRUN=$CRUN BENCH_CRUN_WRAP=$CRUN_WRAP
 python3 - <<'PY'
 import json, os, random, shutil, statistics, subprocess, sys, time
@@ -104,6 +113,7 @@ TMP = os.environ["BENCH_TMP"]
 RUNS = int(os.environ["BENCH_RUNS"])
 WARMUP = int(os.environ["BENCH_WARMUP"])
 JSON_OUT = os.environ["BENCH_JSON"]
+SETTLE = int(os.environ["BENCH_SETTLE_MS"]) / 1000.0
 BUNDLE = os.path.join(TMP, "bundle")
 TAG = os.path.basename(TMP).split(".")[-1]
 PHASES = ["run+delete", "create", "start", "delete"]
@@ -140,6 +150,8 @@ class Slot:
     def timed(self, *args):
         err = open(self.log, "w")
         argv = self.argv + ["--root", self.root] + list(args)
+        if SETTLE:
+            time.sleep(SETTLE)
         t0 = time.perf_counter_ns()
         p = subprocess.run(argv, stdin=DEVNULL, stdout=err, stderr=err)
         t1 = time.perf_counter_ns()

@@ -41,6 +41,21 @@ class DirCgroupManager : public CgroupManager {
     return absl::OkStatus();
   }
 
+  absl::Status JoinSelfV1() override {
+    for (const auto& [name, dir] : paths_) {
+      if (name.empty() || name == "unified") continue;
+      RETURN_IF_ERROR(Annotate(WriteFile(dir + "/tasks", "0"), "join cgroup"));
+    }
+    return absl::OkStatus();
+  }
+
+  std::string V2Path() const override {
+    for (const char* key : {"", "unified"}) {
+      if (auto it = paths_.find(key); it != paths_.end()) return it->second;
+    }
+    return "";
+  }
+
   absl::StatusOr<std::vector<pid_t>> Pids() const override {
     // Any hierarchy holds every process; prefer the unified one.
     std::string dir = paths_.count("unified") ? paths_.at("unified")

@@ -24,6 +24,14 @@ class CgroupManager {
   virtual absl::Status Create() = 0;
   // Moves pid into the cgroup (every hierarchy).
   virtual absl::Status Join(pid_t pid) = 0;
+  // Moves the calling process, which must be single-threaded, into every v1
+  // hierarchy through the `tasks` file. Writing "0" there moves one thread
+  // without the global threadgroup lock, whose write side waits for an RCU
+  // grace period (5-20 ms here); cgroup.procs always takes it.
+  virtual absl::Status JoinSelfV1() = 0;
+  // The cgroup v2 directory (v2 hosts, and the unified tree of hybrid ones),
+  // "" if none: new processes enter it with clone3(CLONE_INTO_CGROUP).
+  virtual std::string V2Path() const = 0;
   // Pids in the cgroup (cgroup.procs).
   virtual absl::StatusOr<std::vector<pid_t>> Pids() const = 0;
   // Removes the cgroup directories; missing ones are fine.

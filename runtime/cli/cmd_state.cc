@@ -1,9 +1,25 @@
-#include <pwd.h>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "common/file_util.h"
 #include "runtime/cli/cli.h"
 #include "runtime/container/container.h"
 
 namespace berth::runtime::cli {
+
+// The name of uid in the host's /etc/passwd, or the number. (Read directly:
+// the static binary has no NSS.)
+static std::string UserName(uid_t uid) {
+  auto passwd = ReadFile("/etc/passwd");
+  if (passwd.ok()) {
+    for (absl::string_view line : absl::StrSplit(*passwd, '\n')) {
+      std::vector<absl::string_view> f = absl::StrSplit(line, ':');
+      uid_t u;
+      if (f.size() > 2 && absl::SimpleAtoi(f[2], &u) && u == uid) return std::string(f[0]);
+    }
+  }
+  return std::to_string(uid);
+}
 
 // The document `state` and `list --format json` print (runc's field order).
 nlohmann::ordered_json StateDocument(const StateStore& store, const ContainerState& s) {
@@ -18,9 +34,7 @@ nlohmann::ordered_json StateDocument(const StateStore& store, const ContainerSta
   j["created"] = s.created;
   auto ann = s.config.find("annotations");
   if (ann != s.config.end() && ann->is_object() && !ann->empty()) j["annotations"] = *ann;
-  uid_t uid = store.Owner(s.id);
-  struct passwd* pw = getpwuid(uid);
-  j["owner"] = pw != nullptr ? pw->pw_name : std::to_string(uid);
+  j["owner"] = UserName(store.Owner(s.id));
   return j;
 }
 

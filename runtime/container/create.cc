@@ -16,6 +16,7 @@
 #include "runtime/container/container.h"
 #include "runtime/hooks.h"
 #include "runtime/namespaces.h"
+#include "runtime/process/clone.h"
 #include "runtime/process/init.h"
 #include "runtime/spec/validate.h"
 
@@ -55,11 +56,21 @@ absl::StatusOr<LoadedBundle> LoadBundle(const std::string& bundle_arg) {
 
 // Stage 1: joins and unshares namespaces, then clones the init as a sibling
 // (CLONE_PARENT: the runtime is its parent) and exits. See sync.h.
-[[noreturn]] void RunStage1(const Spec& spec, SyncChannel& sync, const InitConfig& init) {
+[[noreturn]] void RunStage1(const Spec& spec, SyncChannel& sync, const InitConfig& init,
+                            CgroupManager& cgroup) {
   auto fail = [&](const absl::Status& st) {
     (void)sync.SendError(st);
     _exit(1);
   };
+  // First, while /sys/fs/cgroup is still the host's: the init inherits these.
+  if (absl::Status st = cgroup.JoinSelfV1(); !st.ok()) fail(st);
+  // In a user namespace we may no longer write to the host's cgroup tree
+  // (clone3 says EACCES): join the v2 cgroup now, the slow way.
+  int clone_cgroup_fd = init.cgroup_v2_fd;
+  if (spec.HasNamespace(NsType::kUser) && clone_cgroup_fd >= 0) {
+    if (absl::Status st = JoinCgroupV2(clone_cgroup_fd); !st.ok()) fail(st);
+    clone_cgroup_fd = -1;
+  }
   if (absl::Status st = JoinNamespaces(spec); !st.ok()) fail(st);
   int flags = NewNamespaceFlags(spec);
   if (flags & CLONE_NEWUSER) {
@@ -74,11 +85,10 @@ absl::StatusOr<LoadedBundle> LoadBundle(const std::string& bundle_arg) {
   int rest = flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (rest != 0 && unshare(rest) != 0) fail(ErrnoStatus("unshare", "container namespaces"));
   if (absl::Status st = WriteTimeOffsets(spec); !st.ok()) fail(st);
-  // fork semantics (no new stack); SIGCHLD goes to the runtime.
-  long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
-  if (pid < 0) fail(ErrnoStatus("clone", "container init"));
-  if (pid == 0) RunContainerInit(init);
-  (void)sync.Send(SyncType::kInitPid, pid);
+  auto pid = CloneSibling(clone_cgroup_fd);
+  if (!pid.ok()) fail(pid.status());
+  if (*pid == 0) RunContainerInit(init);
+  (void)sync.Send(SyncType::kInitPid, *pid);
   _exit(0);
 }
 
@@ -150,8 +160,14 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
 
   ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
   cgroup = NewCgroupManager(layout, spec.linux.cgroups_path, opts.id);
-  // The directories exist before the init starts: it may bind-mount them.
+  // The directories exist before the init starts: it is born in them and
+  // may bind-mount them.
   RETURN_IF_ERROR(cgroup->Create());
+  UniqueFd cgroup_v2;
+  if (std::string v2 = cgroup->V2Path(); !v2.empty()) {
+    cgroup_v2.reset(open(v2.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC));
+    if (!cgroup_v2) return ErrnoStatus("open", v2);
+  }
 
   UniqueFd console;
   if (!opts.console_socket.empty()) {
@@ -161,19 +177,23 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   SyncChannel& parent = channels.first;
   SyncChannel& child = channels.second;
 
-  InitConfig init{&spec,
-                  b.rootfs,
-                  &child,
-                  console ? console.get() : opts.console_fd,
-                  fifo_fd.get(),
-                  opts.no_pivot,
-                  opts.no_new_keyring,
-                  opts.preserve_fds};
+  InitConfig init;
+  init.spec = &spec;
+  init.rootfs = b.rootfs;
+  init.sync = &child;
+  init.console_socket = console ? console.get() : opts.console_fd;
+  init.fifo_fd = fifo_fd.get();
+  init.no_pivot = opts.no_pivot;
+  init.no_new_keyring = opts.no_new_keyring;
+  init.preserve_fds = opts.preserve_fds;
+  init.cgroup_v2 = layout.mode == CgroupMode::kV2;
+  init.cgroup_paths = cgroup->Paths();
+  init.cgroup_v2_fd = cgroup_v2.get();
   pid_t stage1 = fork();
   if (stage1 < 0) return ErrnoStatus("fork", "stage 1");
   if (stage1 == 0) {
     parent.Close();
-    RunStage1(spec, child, init);
+    RunStage1(spec, child, init, *cgroup);
   }
   child.Close();
   console.reset();
@@ -204,8 +224,7 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   }
   waitpid(stage1, nullptr, 0);
 
-  RETURN_IF_ERROR(cgroup->Join(init_pid));
-  RETURN_IF_ERROR(parent.Send(SyncType::kCgroupJoined));
+  cgroup_v2.reset();
 
   RETURN_IF_ERROR(parent.Expect(SyncType::kRunHooks).status());
   std::string hook_state = HookState(opts.id, init_pid, b, "creating").dump();

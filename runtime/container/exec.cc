@@ -6,8 +6,10 @@
 //   <-- kInitPid(pid) -------    exit                        execve (sync fd is
 //   <-- EOF on success, or kError from the process ---------  close-on-exec)
 //   wait, forwarding signals
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "runtime/container/container.h"
 #include "runtime/container/tty_proxy.h"
 #include "runtime/namespaces.h"
+#include "runtime/process/clone.h"
 #include "runtime/process/init.h"
 #include "runtime/process/sync.h"
 #include "runtime/spec/validate.h"
@@ -107,17 +110,31 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
     (void)sync.SendError(st);
     _exit(255);
   };
-  for (const auto& [name, dir] : state.cgroup_paths) {
-    if (absl::Status st = WriteFile(dir + "/cgroup.procs", "0"); !st.ok())
-      fail(Annotate(st, "join cgroup"));
+  // Join the container's cgroups as the init did: v1 through `tasks`, v2 at
+  // birth (CLONE_INTO_CGROUP). See cgroups/manager.h.
+  auto cgroup = CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths);
+  if (absl::Status st = cgroup->JoinSelfV1(); !st.ok()) fail(st);
+  UniqueFd cgroup_v2;
+  if (std::string v2 = cgroup->V2Path(); !v2.empty()) {
+    cgroup_v2.reset(open(v2.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC));
+    if (!cgroup_v2) fail(ErrnoStatus("open", v2));
+  }
+  // Inside the container's user namespace the host's cgroup tree is not
+  // ours to write (clone3 says EACCES): join it now, the slow way.
+  struct stat mine, theirs;
+  if (cgroup_v2 && stat("/proc/self/ns/user", &mine) == 0 &&
+      stat(absl::StrCat("/proc/", state.pid, "/ns/user").c_str(), &theirs) == 0 &&
+      mine.st_ino != theirs.st_ino) {
+    if (absl::Status st = JoinCgroupV2(cgroup_v2.get()); !st.ok()) fail(st);
+    cgroup_v2.reset();
   }
   std::vector<NsType> all = {NsType::kUser, NsType::kPid,    NsType::kNetwork, NsType::kIpc,
                              NsType::kUts,  NsType::kCgroup, NsType::kTime,    NsType::kMount};
   if (absl::Status st = JoinProcessNamespaces(state.pid, all); !st.ok()) fail(st);
-  long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
-  if (pid < 0) fail(ErrnoStatus("clone", "exec process"));
-  if (pid == 0) RunExecProcess(p, sync, console, preserve_fds);
-  (void)sync.Send(SyncType::kInitPid, pid);
+  auto pid = CloneSibling(cgroup_v2.get());
+  if (!pid.ok()) fail(pid.status());
+  if (*pid == 0) RunExecProcess(p, sync, console, preserve_fds);
+  (void)sync.Send(SyncType::kInitPid, *pid);
   _exit(0);
 }
 

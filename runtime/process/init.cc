@@ -90,18 +90,13 @@ absl::Status SetUpContainer(const InitConfig& c, std::string* state_json) {
 
   if (setsid() < 0) return ErrnoStatus("setsid");
   umask(0);  // device nodes and mount points get exactly their modes
-  // The runtime moves us into the container's cgroup while we set up the
-  // rootfs (a cgroup v1 move waits for an RCU grace period: overlap it).
-  // A new cgroup namespace must be made after the move, so that its root
-  // is the container's cgroup; then the wait comes first.
+  // We were born in the container's cgroups; a new cgroup namespace made
+  // now has the container's cgroup as its root.
   const Namespace* cgroupns = spec.FindNamespace(NsType::kCgroup);
-  const bool new_cgroupns = cgroupns != nullptr && cgroupns->path.empty();
-  if (new_cgroupns) {
-    RETURN_IF_ERROR(c.sync->Expect(SyncType::kCgroupJoined).status());
-    if (unshare(CLONE_NEWCGROUP) != 0) return ErrnoStatus("unshare", "cgroup namespace");
+  if (cgroupns != nullptr && cgroupns->path.empty() && unshare(CLONE_NEWCGROUP) != 0) {
+    return ErrnoStatus("unshare", "cgroup namespace");
   }
   RETURN_IF_ERROR(Annotate(PrepareRootfs(sys, spec, MakeRootfsConfig(c)), "prepare rootfs"));
-  if (!new_cgroupns) RETURN_IF_ERROR(c.sync->Expect(SyncType::kCgroupJoined).status());
 
   RETURN_IF_ERROR(c.sync->Send(SyncType::kRunHooks));
   ASSIGN_OR_RETURN(SyncMessage done, c.sync->Expect(SyncType::kHooksDone));

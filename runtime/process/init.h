@@ -22,6 +22,7 @@ struct InitConfig {
   int preserve_fds = 0;
   bool cgroup_v2 = false;
   std::map<std::string, std::string> cgroup_paths;  // CgroupManager::Paths()
+  int cgroup_v2_fd = -1;                            // for CLONE_INTO_CGROUP
 };
 
 // Never returns: execs the user process or exits non-zero after sending

@@ -26,8 +26,6 @@ const char* SyncTypeName(SyncType t) {
       return "id-maps-done";
     case SyncType::kInitPid:
       return "init-pid";
-    case SyncType::kCgroupJoined:
-      return "cgroup-joined";
     case SyncType::kRunHooks:
       return "run-hooks";
     case SyncType::kHooksDone:

@@ -3,14 +3,15 @@
 //
 //   runtime (parent)            stage-1 child               container init
 //   ----------------            -------------               --------------
-//   fork ------------------->   setns(joined namespaces)
+//   mkdir cgroups; fork ---->   join v1 cgroups (tasks)
+//                               setns(joined namespaces)
 //                               unshare(new namespaces)
 //   <-- kNeedIdMaps ---------   (only with a new user ns)
 //   write uid_map/gid_map
-//   --- kIdMapsDone -------->   clone(CLONE_PARENT) ------>  (pid 1 of a new pid ns)
-//   <-- kInitPid(pid) -------   exit
-//   join cgroup, record pid
-//   --- kCgroupJoined ---------------------------------->   prepare rootfs
+//   --- kIdMapsDone -------->   clone3(CLONE_PARENT |
+//                                 CLONE_INTO_CGROUP) ----->  (pid 1 of a new pid ns,
+//   <-- kInitPid(pid) -------   exit                          born in its cgroups)
+//                                                           prepare rootfs
 //   <-- kRunHooks ----------------------------------------  (createRuntime time)
 //   run prestart/createRuntime hooks
 //   --- kHooksDone ------------------------------------->   createContainer hooks,
@@ -36,7 +37,6 @@ enum class SyncType : uint32_t {
   kNeedIdMaps = 1,
   kIdMapsDone,
   kInitPid,
-  kCgroupJoined,
   kRunHooks,
   kHooksDone,
   kReady,
