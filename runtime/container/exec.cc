@@ -26,6 +26,7 @@
 #include "runtime/process/clone.h"
 #include "runtime/process/init.h"
 #include "runtime/process/sync.h"
+#include "runtime/seccomp/seccomp.h"
 #include "runtime/spec/validate.h"
 
 namespace berth::runtime {
@@ -75,7 +76,8 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
   return p;
 }
 
-[[noreturn]] void RunExecProcess(Process p, SyncChannel& sync, int console, int preserve_fds) {
+[[noreturn]] void RunExecProcess(Process p, const nlohmann::json& seccomp_json, SyncChannel& sync,
+                                 int console, int preserve_fds) {
   auto fail = [&](const absl::Status& st) {
     (void)sync.SendError(st);
     _exit(255);
@@ -97,15 +99,19 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
   if (chdir(p.cwd.c_str()) != 0) fail(ErrnoStatus("chdir to cwd", p.cwd));
   auto path = LookPath(p);
   if (!path.ok()) fail(path.status());
-  if (absl::Status st = ApplyProcessIdentity(p); !st.ok()) fail(st);
+  // The container's seccomp profile applies to exec'd processes too.
+  auto seccomp = CompileSeccomp(seccomp_json);
+  if (!seccomp.ok()) fail(seccomp.status());
+  if (absl::Status st = ApplyProcessIdentity(p, seccomp->get()); !st.ok()) fail(st);
   if (chdir(p.cwd.c_str()) != 0) fail(ErrnoStatus("chdir to cwd", p.cwd));
   (void)CloseExtraFds(preserve_fds);
-  fail(ExecProcess({&p, *path, preserve_fds}));
+  fail(ExecProcess({&p, *path, seccomp->get(), ""}));
   _exit(255);
 }
 
-[[noreturn]] void RunExecChild(const ContainerState& state, const Process& p, SyncChannel& sync,
-                               int console, int preserve_fds) {
+[[noreturn]] void RunExecChild(const ContainerState& state, const Process& p,
+                               const nlohmann::json& seccomp_json, SyncChannel& sync, int console,
+                               int preserve_fds) {
   auto fail = [&](const absl::Status& st) {
     (void)sync.SendError(st);
     _exit(255);
@@ -133,7 +139,7 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
   if (absl::Status st = JoinProcessNamespaces(state.pid, all); !st.ok()) fail(st);
   auto pid = CloneSibling(cgroup_v2.get());
   if (!pid.ok()) fail(pid.status());
-  if (*pid == 0) RunExecProcess(p, sync, console, preserve_fds);
+  if (*pid == 0) RunExecProcess(p, seccomp_json, sync, console, preserve_fds);
   (void)sync.Send(SyncType::kInitPid, *pid);
   _exit(0);
 }
@@ -173,7 +179,8 @@ absl::StatusOr<int> ExecInContainer(const StateStore& store, const ExecOptions& 
   if (child < 0) return ErrnoStatus("fork", "exec");
   if (child == 0) {
     channels.first.Close();
-    RunExecChild(state, process, channels.second, console_fd, opts.preserve_fds);
+    RunExecChild(state, process, spec->linux.seccomp, channels.second, console_fd,
+                 opts.preserve_fds);
   }
   channels.second.Close();
   console.reset();

@@ -24,6 +24,7 @@
 #include "runtime/hooks.h"
 #include "runtime/os/syscalls.h"
 #include "runtime/rootfs/mounts.h"
+#include "runtime/seccomp/seccomp.h"
 
 namespace berth::runtime {
 namespace {
@@ -179,7 +180,9 @@ void EnsureHome(Process& p) {
   p.env.push_back("HOME=" + home);
 }
 
-absl::Status ApplyProcessIdentity(const Process& p) {
+absl::Status ApplyProcessIdentity(const Process& p, SeccompFilter* seccomp,
+                                  const std::string& state_json) {
+  if (seccomp != nullptr && !p.no_new_privileges) RETURN_IF_ERROR(seccomp->Load(state_json));
   std::optional<CapSets> caps;
   if (p.capabilities) {
     ASSIGN_OR_RETURN(caps, ResolveCapabilities(*p.capabilities));
@@ -220,6 +223,8 @@ absl::Status CloseExtraFds(int preserve_fds) {
 
 absl::Status ExecProcess(const FinalProcess& fp) {
   const Process& p = *fp.process;
+  if (fp.seccomp != nullptr && p.no_new_privileges)
+    RETURN_IF_ERROR(fp.seccomp->Load(fp.state_json));
   std::vector<char*> argv, envp;
   for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -244,6 +249,8 @@ void RunContainerInit(const InitConfig& c) {
   if (chdir(proc.cwd.c_str()) != 0) fail(ErrnoStatus("chdir to cwd", proc.cwd));
   auto exec_path = LookPath(proc);
   if (!exec_path.ok()) fail(exec_path.status());
+  auto seccomp = CompileSeccomp(spec.linux.seccomp);
+  if (!seccomp.ok()) fail(seccomp.status());
 
   if (absl::Status st = c.sync->Send(SyncType::kReady); !st.ok()) _exit(1);
   c.sync->Close();
@@ -256,11 +263,11 @@ void RunContainerInit(const InitConfig& c) {
   if (absl::Status st = WaitForStart(c.fifo_fd); !st.ok()) die(st);
   if (absl::Status s = RunHooks(spec.hooks.start_container, "startContainer", state_json); !s.ok())
     die(s);
-  if (absl::Status st = ApplyProcessIdentity(proc); !st.ok()) die(st);
+  if (absl::Status st = ApplyProcessIdentity(proc, seccomp->get(), state_json); !st.ok()) die(st);
   // cwd may be reachable only as the container user.
   if (chdir(proc.cwd.c_str()) != 0) die(ErrnoStatus("chdir to cwd", proc.cwd));
   (void)CloseExtraFds(c.preserve_fds);
-  die(ExecProcess({&proc, *exec_path, c.preserve_fds}));
+  die(ExecProcess({&proc, *exec_path, seccomp->get(), state_json}));
   _exit(255);
 }
 

@@ -30,9 +30,15 @@ struct InitConfig {
 [[noreturn]] void RunContainerInit(const InitConfig& config);
 
 // What init and exec'd processes share: the last steps before execve.
+class SeccompFilter;
+
 struct FinalProcess {
   const Process* process = nullptr;
   std::string exec_path;  // resolved args[0]
+  // Loaded just before execve (noNewPrivileges set), with this state JSON
+  // for a seccomp notify listener.
+  SeccompFilter* seccomp = nullptr;
+  std::string state_json;
   int preserve_fds = 0;
 };
 
@@ -44,7 +50,10 @@ absl::StatusOr<std::string> LookPath(const Process& process);
 void EnsureHome(Process& process);
 
 // Bounding set, groups, uid/gid, capabilities, no_new_privs, umask, cwd.
-absl::Status ApplyProcessIdentity(const Process& process);
+// With a seccomp filter and no noNewPrivileges, the filter is loaded first,
+// while CAP_SYS_ADMIN is still held (the kernel's rule).
+absl::Status ApplyProcessIdentity(const Process& process, SeccompFilter* seccomp = nullptr,
+                                  const std::string& state_json = "");
 
 // Marks every fd above 2 + preserve_fds close-on-exec.
 absl::Status CloseExtraFds(int preserve_fds);

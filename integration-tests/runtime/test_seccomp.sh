@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# linux.seccomp: the filter is in force for the container's process and for
+# exec'd ones (Seccomp: 2), an ERRNO action returns its errnoRet, a
+# KILL_PROCESS action kills with SIGSYS (exit 159), argument conditions
+# select, and it loads with and without noNewPrivileges.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/helpers.sh"
+need_root
+
+B=$T/bundle
+make_bundle "$B"
+profile='{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  "syscalls": [
+    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+    {"names": ["sethostname"], "action": "SCMP_ACT_KILL_PROCESS"},
+    {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+     "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]}
+  ]}'
+set_config "$B" '.linux.seccomp = ($p | fromjson) | .process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]' --arg p "$profile"
+set_config "$B" '.root.readonly = false'
+
+for nnp in true false; do
+  set_config "$B" '.process.noNewPrivileges = ($n == "true")' --arg n "$nnp"
+  set_config "$B" '.process.args = ["sh", "-c", "probe seccomp; mkdir /tmp/blocked; echo mkdir=$?"]'
+  out=$(cd "$B" && rt run "sc-$nnp-$TAG" 2>&1)
+  assert_eq 2 "$(probe_value "$out" seccomp)" "Seccomp mode with noNewPrivileges=$nnp"
+  assert_contains "$out" "Function not implemented" "mkdir under an ERRNO(38) rule (nnp=$nnp)"
+  assert_contains "$out" "mkdir=1" "mkdir exit status"
+
+  # KILL_PROCESS: sethostname dies with SIGSYS; the foreground run reports 128+31.
+  set_config "$B" '.process.args = ["hostname", "x"]'
+  (cd "$B" && rt run "sk-$nnp-$TAG" >/dev/null 2>&1)
+  assert_eq 159 "$?" "exit code of a process killed by SCMP_ACT_KILL_PROCESS (nnp=$nnp)"
+done
+
+# Exec'd processes are filtered too.
+set_config "$B" '.process.args = ["sleep", "30"]'
+id=sx-$TAG
+(cd "$B" && rt run -d "$id") || fail "run -d failed"
+out=$(rt exec "$id" sh -c 'probe seccomp; mkdir /tmp/x 2>&1; true')
+assert_eq 2 "$(probe_value "$out" seccomp)" "Seccomp mode of an exec'd process"
+assert_contains "$out" "Function not implemented" "mkdir in an exec'd process"
+rt delete --force "$id"
+
+# An invalid profile fails create, naming the field, and leaves nothing.
+set_config "$B" '.linux.seccomp.defaultAction = "SCMP_ACT_BOGUS"'
+err=$(cd "$B" && rt create "sbad-$TAG" 2>&1) && fail "create with a bad seccomp action succeeded"
+if [[ $RUNTIME == *berth-runtime ]]; then
+  assert_contains "$err" "linux.seccomp.defaultAction" "error for a bad defaultAction"
+fi
+nothing_left "sbad-$TAG"
+pass
