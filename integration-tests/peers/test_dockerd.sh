@@ -239,6 +239,21 @@ assert_eq 3 "$rc" "exit code of docker exec ... sh -c 'exit 3' ($(cat "$T/err"))
 out=$(d exec -t "$cid" tty </dev/null 2>&1 | tr -d '\r')
 assert_contains "$out" "/dev/pts/" "docker exec -t"
 
+# Resources and the cgroup verbs through dockerd: update (runtime `update -r -`),
+# pause/unpause (runtime pause/resume), top (the container's pids).
+out=$(d update --memory 96m --memory-swap 128m --pids-limit 50 "$cid" 2>&1) || fail "docker update failed: $out"
+mem=$(d exec "$cid" cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || true)
+[[ -z $mem ]] || assert_eq $((96 << 20)) "$mem" "memory limit inside after docker update"
+d pause "$cid" >/dev/null 2>"$T/err" || fail "docker pause failed: $(cat "$T/err")"
+assert_eq paused "$("$RT" --root "$rt_root" state "$cid" | jq -r .status)" "runtime state after docker pause"
+d unpause "$cid" >/dev/null 2>"$T/err" || fail "docker unpause failed: $(cat "$T/err")"
+assert_eq running "$("$RT" --root "$rt_root" state "$cid" | jq -r .status)" "runtime state after docker unpause"
+out=$(d top "$cid" 2>&1) || fail "docker top failed: $out"
+assert_contains "$out" "sleep 1000" "docker top"
+out=$(d run --rm --pull never --runtime berth --network none --memory 32m busybox \
+  cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1) || fail "docker run --memory 32m failed: $out"
+assert_eq $((32 << 20)) "$out" "memory limit of docker run --memory 32m"
+
 # sleep is pid 1 and ignores SIGTERM: stop must fall back to SIGKILL after 1 s.
 out=$(d stop -t 1 "$cid" 2>&1) || fail "docker stop failed: $out"
 [[ $(d inspect -f '{{.State.Running}}' "$cid") == false ]] || fail "container still running after docker stop"

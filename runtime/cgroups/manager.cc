@@ -5,15 +5,42 @@
 
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "common/status.h"
+#include "runtime/cgroups/stats.h"
 
 namespace berth::runtime {
 namespace {
+
+// Enables controllers in cgroup.subtree_control from the v2 root down to
+// dir's parent (only those the parent offers in cgroup.controllers).
+absl::Status EnableControllers(const std::string& dir, const std::vector<std::string>& wanted) {
+  if (wanted.empty()) return absl::OkStatus();
+  std::vector<std::string> chain;
+  for (std::string p = dir.substr(0, dir.rfind('/')); p.size() > 1; p = p.substr(0, p.rfind('/'))) {
+    if (!PathExists(p + "/cgroup.subtree_control")) break;
+    chain.push_back(p);
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    auto offered = ReadFile(*it + "/cgroup.controllers");
+    if (!offered.ok()) return offered.status();
+    std::vector<absl::string_view> have = absl::StrSplit(absl::StripAsciiWhitespace(*offered), ' ');
+    std::string add;
+    for (const auto& c : wanted) {
+      if (std::find(have.begin(), have.end(), c) != have.end())
+        absl::StrAppend(&add, add.empty() ? "" : " ", "+", c);
+    }
+    if (!add.empty())
+      RETURN_IF_ERROR(
+          Annotate(WriteFile(*it + "/cgroup.subtree_control", add), "enable controllers"));
+  }
+  return absl::OkStatus();
+}
 
 // Both v1 and v2 use the same directory operations; they differ only in
 // which directories, and in v1's cpuset needing its parent's values.
@@ -55,6 +82,59 @@ class DirCgroupManager : public CgroupManager {
     }
     return "";
   }
+
+  absl::Status Set(const Resources& r, Logger* log) override {
+    std::string v2 = V2Path();
+    if (mode_ == CgroupMode::kV2) {
+      RETURN_IF_ERROR(EnableControllers(v2, V2ControllersFor(r)));
+      return ApplyV2(r, v2, log);
+    }
+    RETURN_IF_ERROR(ApplyV1(r, paths_, log));
+    // Hybrid: what v1 cannot take goes to the unified tree (here: hugetlb).
+    Resources rest;
+    rest.unified = r.unified;
+    bool v1_hugetlb = false;
+    for (const auto& [h, dir] : paths_) v1_hugetlb |= h == "hugetlb";
+    if (!v1_hugetlb) rest.hugepage_limits = r.hugepage_limits;
+    if (rest.unified.empty() && rest.hugepage_limits.empty()) return absl::OkStatus();
+    if (v2.empty()) {
+      return absl::FailedPreconditionError(
+          "linux.resources.unified: this host has no cgroup v2 hierarchy");
+    }
+    RETURN_IF_ERROR(EnableControllers(v2, V2ControllersFor(rest)));
+    return ApplyV2(rest, v2, log);
+  }
+
+  absl::Status Freeze(bool frozen) override {
+    std::string file, want, done_file;
+    if (auto it = paths_.find("freezer"); it != paths_.end()) {
+      file = it->second + "/freezer.state";
+      want = frozen ? "FROZEN" : "THAWED";
+      done_file = file;
+    } else if (std::string v2 = V2Path(); !v2.empty() && mode_ == CgroupMode::kV2) {
+      file = v2 + "/cgroup.freeze";
+      want = frozen ? "1" : "0";
+      done_file = v2 + "/cgroup.events";
+    } else {
+      return absl::FailedPreconditionError(
+          "no freezer: neither the v1 freezer nor cgroup v2 is mounted");
+    }
+    RETURN_IF_ERROR(WriteFile(file, want));
+    for (int i = 0; i < 1000; ++i) {
+      auto text = ReadFile(done_file);
+      if (!text.ok()) return text.status();
+      bool done = done_file == file
+                      ? absl::StartsWith(*text, want)
+                      : text->find(absl::StrCat("frozen ", want)) != std::string::npos;
+      if (done) return absl::OkStatus();
+      // v1 may sit in FREEZING: ask again, as runc does.
+      if (done_file == file && frozen) (void)WriteFile(file, want);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return absl::DeadlineExceededError(absl::StrCat("cgroup did not become ", want, ": ", file));
+  }
+
+  nlohmann::json Stats() const override { return CgroupStats(mode_, paths_); }
 
   absl::StatusOr<std::vector<pid_t>> Pids() const override {
     // Any hierarchy holds every process; prefer the unified one.

@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/log.h"
+#include "nlohmann/json.hpp"
+#include "runtime/cgroups/resources.h"
 
 namespace berth::runtime {
 
@@ -38,6 +41,13 @@ class CgroupManager {
   virtual absl::Status Destroy() = 0;
   // Hierarchy name ("memory", "unified", "" for v2) -> directory.
   virtual std::map<std::string, std::string> Paths() const = 0;
+  // Writes the resources (create and `update`). On v2, enables the needed
+  // controllers in every ancestor first. Missing files are warnings.
+  virtual absl::Status Set(const Resources& resources, Logger* log) = 0;
+  // Freezes (pause) or thaws (resume), and waits until the kernel says so.
+  virtual absl::Status Freeze(bool frozen) = 0;
+  // Usage figures shaped like runc's `events --stats` data.
+  virtual nlohmann::json Stats() const = 0;
 };
 
 struct CgroupLayout {

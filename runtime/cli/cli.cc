@@ -63,8 +63,9 @@ void PrintCommandHelp(const Command& c) {
 }  // namespace
 
 const std::vector<Command>& Commands() {
-  static const std::vector<Command> kAll = {kCreate, kDelete, kExec, kFeatures, kKill,
-                                            kList,   kRun,    kSpec, kStart,    kState};
+  static const std::vector<Command> kAll = {kCreate, kDelete, kEvents, kExec,  kFeatures,
+                                            kKill,   kList,   kPause,  kPs,    kResume,
+                                            kRun,    kSpec,   kStart,  kState, kUpdate};
   return kAll;
 }
 

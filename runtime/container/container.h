@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/log.h"
+#include "runtime/cgroups/resources.h"
 #include "runtime/container/state.h"
 
 namespace berth::runtime {
@@ -65,6 +66,19 @@ struct ExecOptions {
 // Runs a process in the container's namespaces and cgroup. Returns its
 // exit code (128+signal) when not detached, 0 when detached.
 absl::StatusOr<int> ExecInContainer(const StateStore& store, const ExecOptions& opts, Logger& log);
+
+// Writes new resources to a live container's cgroup (`update`).
+absl::Status UpdateContainer(const StateStore& store, const std::string& id, const Resources& r,
+                             Logger& log);
+
+// Freezes (pause=true) or thaws a container's cgroup.
+absl::Status PauseContainer(const StateStore& store, const std::string& id, bool pause);
+
+// Every pid in the container's cgroup (`ps`).
+absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id);
+
+// {"type":"stats","id":...,"data":{...}} as `events --stats` prints it.
+absl::StatusOr<nlohmann::json> ContainerStats(const StateStore& store, const std::string& id);
 
 // Waits for our child `pid`, forwarding the signals we receive to it.
 // Returns the exit code as a shell would (128+signal).

@@ -132,6 +132,7 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
     return absl::InvalidArgumentError(
         "cannot use console socket if runc will not detach or allocate tty");
   }
+  ASSIGN_OR_RETURN(Resources resources, ParseResources(spec.linux.resources));
   RETURN_IF_ERROR(store.Reserve(opts.id));
 
   // Until the end, any failure undoes everything done so far.
@@ -163,6 +164,7 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   // The directories exist before the init starts: it is born in them and
   // may bind-mount them.
   RETURN_IF_ERROR(cgroup->Create());
+  RETURN_IF_ERROR(Annotate(cgroup->Set(resources, &log), "linux.resources"));
   UniqueFd cgroup_v2;
   if (std::string v2 = cgroup->V2Path(); !v2.empty()) {
     cgroup_v2.reset(open(v2.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC));

@@ -1,0 +1,66 @@
+// update, pause, resume, ps, events: the verbs that act on a running
+// container's cgroup.
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "runtime/container/container.h"
+
+namespace berth::runtime {
+
+absl::StatusOr<ContainerState> LoadLive(const StateStore& store, const std::string& id,
+                                        ContainerStatus* status) {
+  ASSIGN_OR_RETURN(ContainerState state, store.Load(id));
+  *status = ComputeStatus(store, state);
+  if (*status == ContainerStatus::kStopped) {
+    return absl::FailedPreconditionError(absl::StrCat("container ", id, " is not running"));
+  }
+  return state;
+}
+
+absl::Status UpdateContainer(const StateStore& store, const std::string& id, const Resources& r,
+                             Logger& log) {
+  ContainerStatus status;
+  ASSIGN_OR_RETURN(ContainerState state, LoadLive(store, id, &status));
+  auto cg = CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths);
+  RETURN_IF_ERROR(cg->Set(r, &log));
+  // Keep config.json's view current, so a later `state`/`events` agrees.
+  nlohmann::json& res = state.config["linux"]["resources"];
+  if (!res.is_object()) res = nlohmann::json::object();
+  if (r.memory.limit) res["memory"]["limit"] = *r.memory.limit;
+  if (r.cpu.shares) res["cpu"]["shares"] = *r.cpu.shares;
+  if (r.cpu.quota) res["cpu"]["quota"] = *r.cpu.quota;
+  if (r.pids_limit) res["pids"]["limit"] = *r.pids_limit;
+  return store.Save(state);
+}
+
+absl::Status PauseContainer(const StateStore& store, const std::string& id, bool pause) {
+  ContainerStatus status;
+  ASSIGN_OR_RETURN(ContainerState state, LoadLive(store, id, &status));
+  if (pause && status != ContainerStatus::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat("container not running"));
+  }
+  if (!pause && status != ContainerStatus::kPaused) {
+    return absl::FailedPreconditionError(absl::StrCat("container not paused"));
+  }
+  auto cg = CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths);
+  return cg->Freeze(pause);
+}
+
+absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id) {
+  ContainerStatus status;
+  ASSIGN_OR_RETURN(ContainerState state, LoadLive(store, id, &status));
+  return CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths)->Pids();
+}
+
+absl::StatusOr<nlohmann::json> ContainerStats(const StateStore& store, const std::string& id) {
+  ContainerStatus status;
+  ASSIGN_OR_RETURN(ContainerState state, LoadLive(store, id, &status));
+  nlohmann::json data = CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths)->Stats();
+  return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", data}};
+}
+
+}  // namespace berth::runtime
