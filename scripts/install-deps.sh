@@ -34,7 +34,8 @@ test_pkgs=(
   docker-registry        # local registry on 127.0.0.1
   podman
   hyperfine              # side-by-side command timing in bench/
-  iproute2 util-linux procps psmisc bsdutils  # ip, unshare/nsenter, ps, script
+  iproute2 util-linux procps psmisc bsdutils  # ip, unshare/nsenter, su, ps, script
+  passwd                 # useradd: the rootless test makes an unprivileged user
   jq python3
 )
 

@@ -84,6 +84,7 @@ class DirCgroupManager : public CgroupManager {
   }
 
   absl::Status Set(const Resources& r, Logger* log) override {
+    if (paths_.empty()) return absl::OkStatus();  // rootless, no cgroup
     std::string v2 = V2Path();
     if (mode_ == CgroupMode::kV2) {
       RETURN_IF_ERROR(EnableControllers(v2, V2ControllersFor(r)));
@@ -137,6 +138,7 @@ class DirCgroupManager : public CgroupManager {
   nlohmann::json Stats() const override { return CgroupStats(mode_, paths_); }
 
   absl::StatusOr<std::vector<pid_t>> Pids() const override {
+    if (paths_.empty()) return std::vector<pid_t>{};
     // Any hierarchy holds every process; prefer the unified one.
     std::string dir = paths_.count("unified") ? paths_.at("unified")
                       : paths_.count("")      ? paths_.at("")

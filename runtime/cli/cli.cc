@@ -104,7 +104,12 @@ int Main(const Args& args) {
     ctx.log.Error(absl::StrCat("open log file ", log_path, ": ", strerror(errno)));
     return 1;
   }
-  if (auto root = global->Get("root")) ctx.store = StateStore(*root);
+  if (auto root = global->Get("root")) {
+    ctx.store = StateStore(*root);
+  } else if (const char* xdg = getenv("XDG_RUNTIME_DIR");
+             geteuid() != 0 && xdg != nullptr && *xdg) {
+    ctx.store = StateStore(absl::StrCat(xdg, "/berth-runtime"));  // rootless, as runc
+  }
 
   const Command* cmd = nullptr;
   for (const auto& c : Commands()) {

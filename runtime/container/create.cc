@@ -117,6 +117,20 @@ std::pair<uid_t, gid_t> HostRootIds(const Spec& spec) {
   return {uid, gid};
 }
 
+// apparmorProfile / selinuxLabel: applied only where the host has the LSM;
+// this runtime applies neither yet, so say so rather than pretend (runc
+// ignores them silently where the LSM is absent).
+void WarnUnsupportedLsm(const Process& p, Logger& log) {
+  if (!p.apparmor_profile.empty()) {
+    log.Warn(absl::StrCat("process.apparmorProfile \"", p.apparmor_profile,
+                          "\" ignored: AppArmor is not applied by this runtime"));
+  }
+  if (!p.selinux_label.empty()) {
+    log.Warn(absl::StrCat("process.selinuxLabel \"", p.selinux_label,
+                          "\" ignored: SELinux is not applied by this runtime"));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptions& opts,
@@ -133,6 +147,7 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
         "cannot use console socket if runc will not detach or allocate tty");
   }
   ASSIGN_OR_RETURN(Resources resources, ParseResources(spec.linux.resources));
+  WarnUnsupportedLsm(*spec.process, log);
   RETURN_IF_ERROR(store.Reserve(opts.id));
 
   // Until the end, any failure undoes everything done so far.
@@ -163,7 +178,12 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   cgroup = NewCgroupManager(layout, spec.linux.cgroups_path, opts.id);
   // The directories exist before the init starts: it is born in them and
   // may bind-mount them.
-  RETURN_IF_ERROR(cgroup->Create());
+  if (absl::Status st = cgroup->Create(); !st.ok()) {
+    // Rootless: without a delegated cgroup there is none to use, as with runc.
+    if (geteuid() == 0 || st.code() != absl::StatusCode::kPermissionDenied) return st;
+    log.Warn(absl::StrCat("rootless: no cgroup for the container (", st.message(), ")"));
+    cgroup = CgroupManagerFromPaths(layout.mode, {});
+  }
   RETURN_IF_ERROR(Annotate(cgroup->Set(resources, &log), "linux.resources"));
   UniqueFd cgroup_v2;
   if (std::string v2 = cgroup->V2Path(); !v2.empty()) {
