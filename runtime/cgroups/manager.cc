@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "common/status.h"
+#include "runtime/cgroups/devices_bpf.h"
 #include "runtime/cgroups/stats.h"
 
 namespace berth::runtime {
@@ -91,6 +92,15 @@ class DirCgroupManager : public CgroupManager {
       return ApplyV2(r, v2, log);
     }
     RETURN_IF_ERROR(ApplyV1(r, paths_, log));
+    // Hybrid: the device rules are also enforced by eBPF on the unified
+    // cgroup (defence in depth; a kernel without cgroup BPF only warns).
+    if (!r.devices.empty() && !v2.empty()) {
+      std::vector<DeviceRule> rules = r.devices;
+      rules.insert(rules.end(), DefaultAllowedDevices().begin(), DefaultAllowedDevices().end());
+      if (absl::Status st = AttachDeviceFilter(v2, rules); !st.ok() && log != nullptr) {
+        log->Warn(st.message());
+      }
+    }
     // Hybrid: what v1 cannot take goes to the unified tree (here: hugetlb).
     Resources rest;
     rest.unified = r.unified;

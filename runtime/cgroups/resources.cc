@@ -4,6 +4,7 @@
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "common/status.h"
+#include "runtime/cgroups/devices_bpf.h"
 
 namespace berth::runtime {
 namespace {
@@ -367,6 +368,11 @@ absl::Status ApplyV2(const Resources& r, const std::string& d, Logger* log) {
   }
   for (const auto& [size, limit] : r.hugepage_limits) {
     RETURN_IF_ERROR(Write(d, absl::StrCat("hugetlb.", size, ".max"), std::to_string(limit), log));
+  }
+  if (!r.devices.empty()) {
+    std::vector<DeviceRule> rules = r.devices;
+    rules.insert(rules.end(), DefaultAllowedDevices().begin(), DefaultAllowedDevices().end());
+    RETURN_IF_ERROR(Annotate(AttachDeviceFilter(d, rules), "linux.resources.devices"));
   }
   for (const auto& [key, value] : r.unified) {
     std::string path = absl::StrCat(d, "/", key);

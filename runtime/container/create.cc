@@ -221,7 +221,9 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   console.reset();
   log.Debug(absl::StrCat("stage 1 is pid ", stage1));
 
-  // Stage 1: id maps, then the init's pid.
+  // Stage 1: id maps, then the init's pid. The init writes to the same
+  // socket and may be quicker than stage 1: its "run hooks" can come first.
+  bool hooks_requested = false;
   for (;;) {
     auto m = parent.Receive();
     if (!m.ok()) {
@@ -239,6 +241,8 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
         return st;
       }
       RETURN_IF_ERROR(parent.Send(SyncType::kIdMapsDone));
+    } else if (m->type == SyncType::kRunHooks) {
+      hooks_requested = true;
     } else if (m->type == SyncType::kInitPid) {
       init_pid = static_cast<pid_t>(m->value);
       break;
@@ -248,7 +252,7 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
 
   cgroup_v2.reset();
 
-  RETURN_IF_ERROR(parent.Expect(SyncType::kRunHooks).status());
+  if (!hooks_requested) RETURN_IF_ERROR(parent.Expect(SyncType::kRunHooks).status());
   std::string hook_state = HookState(opts.id, init_pid, b, "creating").dump();
   RETURN_IF_ERROR(RunHooks(spec.hooks.prestart, "prestart", hook_state));
   RETURN_IF_ERROR(RunHooks(spec.hooks.create_runtime, "createRuntime", hook_state));

@@ -19,7 +19,9 @@
 //   <-- kReady ------------------------------------------   block on exec.fifo
 //   write state.json, pid-file; exit                       (until `start`), execve
 //
-// Any side may send kError(text) instead; the runtime reports that text.
+// Stage 1 and the init share the child end: the init's kRunHooks may reach
+// the runtime before stage 1's kInitPid. Any side may send kError(text)
+// instead; the runtime reports that text.
 #pragma once
 
 #include <sys/types.h>
