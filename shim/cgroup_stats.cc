@@ -1,5 +1,9 @@
 #include "shim/cgroup_stats.h"
 
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -77,6 +81,55 @@ absl::StatusOr<CgroupStats> ReadCgroupStats(pid_t pid) {
                        : ReadNumber(cpu + "/cpu.stat", "usage_usec") * 1000;
   s.pids_current = ReadNumber(pids + "/pids.current");
   return s;
+}
+
+absl::StatusOr<std::unique_ptr<OomWatch>> OomWatch::Open(pid_t pid) {
+  ASSIGN_OR_RETURN(std::string dir, CgroupDir(pid, "memory"));
+  auto w = std::unique_ptr<OomWatch>(new OomWatch);
+  std::string path = dir + "/memory.oom_control";
+  bool v1 = PathExists(path);
+  if (!v1) path = dir + "/memory.events";
+  w->counts_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!w->counts_) {
+    if (errno == ENOENT) return nullptr;
+    return ErrnoStatus("open", path);
+  }
+  if (v1) {
+    w->fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!w->fd_) return ErrnoStatus("eventfd");
+    RETURN_IF_ERROR(WriteFile(dir + "/cgroup.event_control",
+                              absl::StrCat(w->fd_.get(), " ", w->counts_.get())));
+  } else {
+    w->fd_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (!w->fd_) return ErrnoStatus("inotify_init1");
+    if (::inotify_add_watch(w->fd_.get(), path.c_str(), IN_MODIFY) < 0) {
+      return ErrnoStatus("inotify_add_watch", path);
+    }
+  }
+  w->kills_ = w->Kills();
+  return w;
+}
+
+int64_t OomWatch::Kills() const {
+  char buf[512];
+  ssize_t n = ::pread(counts_.get(), buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(buf, n), '\n')) {
+    int64_t v;
+    if (absl::ConsumePrefix(&line, "oom_kill ") && absl::SimpleAtoi(line, &v)) return v;
+  }
+  return -1;
+}
+
+bool OomWatch::Fired() {
+  char buf[512];
+  bool woken = false;
+  while (::read(fd_.get(), buf, sizeof buf) > 0) woken = true;
+  if (kills_ < 0) return woken;  // no count: any wake-up (v1 only)
+  int64_t k = Kills();           // -1 once the cgroup is gone
+  bool grew = k > kills_;
+  if (grew) kills_ = k;
+  return grew;
 }
 
 }  // namespace berth::shim

@@ -127,7 +127,11 @@ void Shim::OnExit(Process* p, int wstatus) {
   ::clock_gettime(CLOCK_REALTIME, &p->exited_at);
   if (p->io) p->io->Drain();
   p->task.SetExited();
-  std::string payload;
+  if (p->is_init() && oom_) {
+    CheckOom();  // the kill may be in the same epoll batch, after this SIGCHLD
+    loop_->Remove(oom_->fd());
+    oom_.reset();
+  }
   if (p->is_init()) {
     std::string json = absl::StrCat(
         "{\"pid\":", p->pid, ",\"exit_status\":", p->exit_status, ",\"exited_at\":\"",
@@ -159,6 +163,23 @@ void Shim::OnExit(Process* p, int wstatus) {
 
 void Shim::Publish(absl::string_view topic, const std::string& payload) {
   if (events_) events_(topic, payload);
+}
+
+void Shim::WatchOom() {
+  auto watch = OomWatch::Open(init_->pid);
+  absl::Status s = watch.status();
+  if (s.ok() && *watch) {
+    s = loop_->Add((*watch)->fd(), EPOLLIN, [this](uint32_t) { CheckOom(); });
+    if (s.ok()) oom_ = std::move(*watch);
+  }
+  if (!s.ok()) fprintf(stderr, "berth-shim: no OOM events: %s\n", s.ToString().c_str());
+}
+
+void Shim::CheckOom() {
+  if (!oom_->Fired()) return;
+  pb::OOM ev;
+  ev.set_id(options_.id);
+  Publish("/tasks/oom", ev.SerializeAsString());
 }
 
 absl::StatusOr<pid_t> Shim::ReadPidFile(const std::string& path) {
@@ -207,6 +228,7 @@ absl::StatusOr<pb::CreateResponse> Shim::Create(const pb::CreateRequest& req) {
     return Annotate(started, "create");
   }
   init_ = std::move(p);
+  WatchOom();
   pb::CreateResponse resp;
   resp.set_pid(static_cast<uint32_t>(init_->pid));
   return resp;

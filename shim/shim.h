@@ -7,6 +7,10 @@
 // SIGCHLD on the event loop. For the init, the exit status and time are
 // written to <state-dir>/exit.json (write, fsync, rename) before any waiter
 // or event hears of them; the shim keeps them until Delete/Shutdown.
+//
+// OOM: from Create until the init exits, the shim watches the task's memory
+// cgroup (OomWatch) and publishes /tasks/oom for each OOM kill in it; an init
+// that was OOM-killed has its /tasks/oom before its /tasks/exit.
 #pragma once
 
 #include <sys/types.h>
@@ -21,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "common/unique_fd.h"
 #include "proto/shim/v1/shim.pb.h"
+#include "shim/cgroup_stats.h"
 #include "shim/event_loop.h"
 #include "shim/json_log.h"
 #include "shim/process_io.h"
@@ -82,6 +87,8 @@ class Shim {
   void Reap();
   void OnExit(Process* p, int wait_status);
   void Publish(absl::string_view topic, const std::string& payload);
+  void WatchOom();
+  void CheckOom();
   absl::StatusOr<pid_t> ReadPidFile(const std::string& path);
 
   ShimOptions options_;
@@ -91,6 +98,7 @@ class Shim {
   std::unique_ptr<JsonLogWriter> log_;
   std::unique_ptr<Process> init_;
   std::map<std::string, std::unique_ptr<Process>> execs_;
+  std::unique_ptr<OomWatch> oom_;  // the task's memory cgroup, while the init runs
   EventSink events_;
 };
 

@@ -183,6 +183,7 @@ absl::Status Run(ShimClient& c, const std::string& cmd, const ParsedFlags& f,
       json j = {{"topic", ev.topic()}};
       v1::TaskExit te;
       v1::ExecExit ee;
+      v1::OOM oom;
       if (ev.topic() == "/tasks/exit" && te.ParseFromString(ev.payload())) {
         j.update({{"id", te.id()}, {"pid", te.pid()}, {"exit_status", te.exit_status()}});
       } else if (ev.topic() == "/tasks/exec-exit" && ee.ParseFromString(ev.payload())) {
@@ -190,6 +191,8 @@ absl::Status Run(ShimClient& c, const std::string& cmd, const ParsedFlags& f,
                   {"exec_id", ee.exec_id()},
                   {"pid", ee.pid()},
                   {"exit_status", ee.exit_status()}});
+      } else if (ev.topic() == "/tasks/oom" && oom.ParseFromString(ev.payload())) {
+        j["id"] = oom.id();
       }
       Print(j);
       fflush(stdout);
