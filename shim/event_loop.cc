@@ -46,7 +46,7 @@ absl::Status EventLoop::After(int ms, std::function<void()> fn) {
   its.it_value.tv_nsec = (ms % 1000) * 1000000L + 1;
   if (::timerfd_settime(tfd.get(), 0, &its, nullptr) != 0) return ErrnoStatus("timerfd_settime");
   int fd = tfd.get();
-  RETURN_IF_ERROR(Add(fd, EPOLLIN, [this, fd, fn = std::move(fn)](uint32_t) {
+  RETURN_IF_ERROR(Add(fd, EPOLLIN, [this, fd, fn = std::move(fn)](uint32_t) mutable {
     auto keep = std::move(fn);
     Remove(fd);
     timers_.erase(fd);

@@ -91,7 +91,7 @@ TEST_CASE("max-size/max-file rotation keeps max-file files under max-size") {
   CHECK(PathExists(path + ".1"));
   CHECK(PathExists(path + ".2"));
   CHECK_FALSE(PathExists(path + ".3"));
-  for (auto p : {path, path + ".1", path + ".2"}) CHECK(ReadFile(p)->size() <= 300);
+  for (const auto& p : {path, path + ".1", path + ".2"}) CHECK(ReadFile(p)->size() <= 300);
   auto last = Entries(path);
   REQUIRE_FALSE(last.empty());
   CHECK(last.back()["log"] == "line 19\n");
