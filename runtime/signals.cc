@@ -25,7 +25,7 @@ absl::StatusOr<int> ParseSignal(const std::string& text) {
   };
   int num;
   if (absl::SimpleAtoi(text, &num)) {
-    if (num > 0 && num <= SIGRTMAX) return num;
+    if (num >= 0 && num <= SIGRTMAX) return num;  // 0: existence check, as kill(2)
     return absl::InvalidArgumentError(absl::StrCat("unknown signal \"", text, "\""));
   }
   std::string name = absl::AsciiStrToUpper(text);

@@ -132,7 +132,7 @@ int Main(const Args& args) {
   }
   std::vector<FlagSpec> specs = cmd->flags;
   specs.push_back({{"help", "h"}, false});
-  auto flags = ParseFlags(specs, Args(rest.begin() + 1, rest.end()));
+  auto flags = ParseFlags(specs, Args(rest.begin() + 1, rest.end()), !cmd->flags_after_args);
   if (!flags.ok()) return report(flags.status(), 1);
   if (flags->Has("help")) {
     PrintCommandHelp(*cmd);

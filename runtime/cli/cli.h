@@ -28,6 +28,9 @@ struct Command {
   std::vector<FlagSpec> flags;
   absl::StatusOr<int> (*run)(Context&, const ParsedFlags&);
   int error_exit_code = 1;  // exec: 255, as runc
+  // urfave/cli reorders flags given after the arguments, except for the
+  // commands whose arguments are another program's (exec, ps).
+  bool flags_after_args = true;
 };
 
 const std::vector<Command>& Commands();

@@ -29,7 +29,7 @@ absl::StatusOr<int> RunEvents(Context& ctx, const ParsedFlags& f) {
   RETURN_IF_ERROR(ExpectArgs(f, "events", 1));
   const std::string& id = f.positional()[0];
   if (f.Has("stats")) {
-    ASSIGN_OR_RETURN(nlohmann::json stats, ContainerStats(ctx.store, id));
+    ASSIGN_OR_RETURN(nlohmann::ordered_json stats, ContainerStats(ctx.store, id));
     printf("%s\n", stats.dump().c_str());
     return 0;
   }
@@ -43,8 +43,12 @@ absl::StatusOr<int> RunEvents(Context& ctx, const ParsedFlags& f) {
     if (!stats.ok()) return first ? stats.status() : absl::StatusOr<int>(0);
     const auto& raw = (*stats)["data"]["memory"]["raw"];
     uint64_t now = raw.is_object() ? raw.value("oom_kill", uint64_t{0}) : 0;
-    if (now > ooms && !first)
-      printf("%s\n", nlohmann::json{{"type", "oom"}, {"id", id}}.dump().c_str());
+    if (now > ooms && !first) {
+      nlohmann::ordered_json oom;
+      oom["type"] = "oom";
+      oom["id"] = id;
+      printf("%s\n", oom.dump().c_str());
+    }
     ooms = now;
     printf("%s\n", stats->dump().c_str());
     fflush(stdout);

@@ -56,6 +56,7 @@ const Command kExec = {"exec",
                         {{"ignore-paused"}, false},
                         {{"cgroup"}, true}},
                        RunExec,
-                       255};
+                       255,
+                       /*flags_after_args=*/false};
 
 }  // namespace berth::runtime::cli

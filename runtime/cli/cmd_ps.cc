@@ -61,6 +61,8 @@ const Command kPs = {"ps",
                      "ps [command options] <container-id> [ps options]",
                      "ps displays the processes running inside a container",
                      {{{"format", "f"}, true}},
-                     RunPs};
+                     RunPs,
+                     1,
+                     /*flags_after_args=*/false};
 
 }  // namespace berth::runtime::cli

@@ -78,7 +78,8 @@ absl::Status PauseContainer(const StateStore& store, const std::string& id, bool
 absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id);
 
 // {"type":"stats","id":...,"data":{...}} as `events --stats` prints it.
-absl::StatusOr<nlohmann::json> ContainerStats(const StateStore& store, const std::string& id);
+absl::StatusOr<nlohmann::ordered_json> ContainerStats(const StateStore& store,
+                                                      const std::string& id);
 
 // Waits for our child `pid`, forwarding the signals we receive to it.
 // Returns the exit code as a shell would (128+signal).

@@ -103,7 +103,6 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
   auto seccomp = CompileSeccomp(seccomp_json);
   if (!seccomp.ok()) fail(seccomp.status());
   if (absl::Status st = ApplyProcessIdentity(p, seccomp->get()); !st.ok()) fail(st);
-  if (chdir(p.cwd.c_str()) != 0) fail(ErrnoStatus("chdir to cwd", p.cwd));
   (void)CloseExtraFds(preserve_fds);
   fail(ExecProcess({&p, *path, seccomp->get(), ""}));
   _exit(255);

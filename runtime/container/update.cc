@@ -56,11 +56,17 @@ absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const 
   return CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths)->Pids();
 }
 
-absl::StatusOr<nlohmann::json> ContainerStats(const StateStore& store, const std::string& id) {
+absl::StatusOr<nlohmann::ordered_json> ContainerStats(const StateStore& store,
+                                                      const std::string& id) {
   ContainerStatus status;
   ASSIGN_OR_RETURN(ContainerState state, LoadLive(store, id, &status));
   nlohmann::json data = CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths)->Stats();
-  return nlohmann::json{{"type", "stats"}, {"id", id}, {"data", data}};
+  // runc's field order: type, id, data (tests match the line's prefix).
+  nlohmann::ordered_json out;
+  out["type"] = "stats";
+  out["id"] = id;
+  out["data"] = nlohmann::ordered_json::parse(data.dump());
+  return out;
 }
 
 }  // namespace berth::runtime

@@ -105,7 +105,12 @@ absl::Status SetUpContainer(const InitConfig& c, std::string* state_json) {
   // createContainer hooks: in the container's namespaces, before pivot_root.
   RETURN_IF_ERROR(RunHooks(spec.hooks.create_container, "createContainer", *state_json));
 
-  RETURN_IF_ERROR(Annotate(EnterRootfs(sys, c.rootfs, c.no_pivot), "enter rootfs"));
+  std::vector<std::string> host_pseudo;
+  if (c.no_pivot) {
+    ASSIGN_OR_RETURN(std::string mountinfo, ReadFile("/proc/self/mountinfo"));
+    host_pseudo = HostPseudoMounts(mountinfo, c.rootfs);
+  }
+  RETURN_IF_ERROR(Annotate(EnterRootfs(sys, c.rootfs, c.no_pivot, host_pseudo), "enter rootfs"));
 
   if (proc.terminal) {
     if (c.console_socket < 0)
@@ -264,8 +269,6 @@ void RunContainerInit(const InitConfig& c) {
   if (absl::Status s = RunHooks(spec.hooks.start_container, "startContainer", state_json); !s.ok())
     die(s);
   if (absl::Status st = ApplyProcessIdentity(proc, seccomp->get(), state_json); !st.ok()) die(st);
-  // cwd may be reachable only as the container user.
-  if (chdir(proc.cwd.c_str()) != 0) die(ErrnoStatus("chdir to cwd", proc.cwd));
   (void)CloseExtraFds(c.preserve_fds);
   die(ExecProcess({&proc, *exec_path, seccomp->get(), state_json}));
   _exit(255);

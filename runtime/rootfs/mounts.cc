@@ -312,9 +312,36 @@ absl::Status PrepareRootfs(Syscalls& sys, const Spec& spec, const RootfsConfig& 
   return absl::OkStatus();
 }
 
-absl::Status EnterRootfs(Syscalls& sys, const std::string& rootfs, bool no_pivot) {
+std::vector<std::string> HostPseudoMounts(const std::string& mountinfo, const std::string& rootfs) {
+  std::vector<std::string> out;
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end()) continue;
+    absl::string_view fstype = *(dash + 1);
+    std::string mountpoint(f[4]);
+    if (f[3] != "/" || (fstype != "proc" && fstype != "sysfs")) continue;
+    if (mountpoint == rootfs || absl::StartsWith(mountpoint, rootfs + "/")) continue;
+    out.push_back(mountpoint);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return out;
+}
+
+absl::Status EnterRootfs(Syscalls& sys, const std::string& rootfs, bool no_pivot,
+                         const std::vector<std::string>& host_pseudo_mounts) {
   RETURN_IF_ERROR(sys.Chdir(rootfs));
   if (no_pivot) {
+    for (const std::string& p : host_pseudo_mounts) {
+      RETURN_IF_ERROR(sys.Mount("", p, "", MS_SLAVE | MS_REC, ""));  // never propagate to the host
+      absl::Status st = sys.Umount2(p, MNT_DETACH);
+      if (st.code() == absl::StatusCode::kInvalidArgument ||
+          st.code() == absl::StatusCode::kPermissionDenied) {
+        st = sys.Mount("tmpfs", p, "tmpfs", 0, "");
+      }
+      RETURN_IF_ERROR(Annotate(st, "--no-pivot: hide host mount"));
+    }
     RETURN_IF_ERROR(sys.Mount(rootfs, "/", "", MS_MOVE, ""));
     RETURN_IF_ERROR(sys.Chroot("."));
     return sys.Chdir("/");

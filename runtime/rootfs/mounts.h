@@ -52,7 +52,16 @@ struct RootfsConfig {
 };
 
 absl::Status PrepareRootfs(Syscalls& sys, const Spec& spec, const RootfsConfig& config);
-absl::Status EnterRootfs(Syscalls& sys, const std::string& rootfs, bool no_pivot);
+// With no_pivot, host_pseudo_mounts (full proc/sysfs mounts outside the
+// rootfs, see HostPseudoMounts) are detached first, or covered where that is
+// not allowed: a chroot leaves them reachable, and the kernel lets a
+// container mount procfs while an unmasked one is visible (runc's fix).
+absl::Status EnterRootfs(Syscalls& sys, const std::string& rootfs, bool no_pivot,
+                         const std::vector<std::string>& host_pseudo_mounts = {});
+
+// Mount points of whole proc and sysfs mounts outside rootfs, deepest first,
+// from /proc/self/mountinfo text.
+std::vector<std::string> HostPseudoMounts(const std::string& mountinfo, const std::string& rootfs);
 absl::Status FinalizeRootfs(Syscalls& sys, const Spec& spec);
 
 // The devices every container gets (runc's AllowedDevices): null, zero,

@@ -183,3 +183,23 @@ TEST_CASE("cgroup v1: a tmpfs, then the container's own directory per hierarchy"
                                           "cgroup", MS_NOSUID | MS_RDONLY, "cpu,cpuacct"});
   CHECK(fresh.Mounts()[4].data == "none,name=systemd");
 }
+
+TEST_CASE("--no-pivot hides the host's proc and sysfs before the chroot") {
+  std::string mountinfo =
+      "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+      "23 1 0:22 / /sys rw - sysfs sysfs rw\n"
+      "24 22 0:23 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw\n"
+      "25 1 0:21 /sys /mnt/psys rw - proc proc rw\n"
+      "26 1 0:24 / /r/proc rw - proc proc rw\n";
+  auto mounts = HostPseudoMounts(mountinfo, "/r");
+  CHECK(mounts == std::vector<std::string>{"/proc", "/sys"});  // not partial, not inside /r
+
+  RecordingSyscalls sys;
+  sys.fail["umount2 /sys"] = absl::PermissionDeniedError("umount /sys: EPERM");
+  REQUIRE(EnterRootfs(sys, "/r", true, mounts).ok());
+  auto m = sys.Mounts();
+  CHECK(m[0] == RecordedCall{"mount", "", "/proc", "", MS_SLAVE | MS_REC, ""});
+  CHECK(m[2] ==
+        RecordedCall{"mount", "tmpfs", "/sys", "tmpfs", 0, ""});  // covered when detach is refused
+  CHECK(m[3] == RecordedCall{"mount", "/r", "/", "", MS_MOVE, ""});
+}
