@@ -130,14 +130,16 @@ absl::Status SetUpContainer(const InitConfig& c, std::string* state_json) {
 }
 
 // Blocks until `start` opens the fifo for reading (see state.h).
-absl::Status WaitForStart(int fifo_fd) {
+// Returns the fifo's write end: kept open (close-on-exec) until execve, so
+// that `start` sees EOF only once the user process runs.
+absl::StatusOr<UniqueFd> WaitForStart(int fifo_fd) {
   std::string path = absl::StrCat("/proc/self/fd/", fifo_fd);
   UniqueFd fd(RetryEintr([&] { return open(path.c_str(), O_WRONLY | O_CLOEXEC); }));
   if (!fd) return ErrnoStatus("open exec fifo", path);
   if (RetryEintr([&] { return write(fd.get(), "0", 1); }) != 1)
     return ErrnoStatus("write exec fifo", path);
   close(fifo_fd);
-  return absl::OkStatus();
+  return fd;
 }
 
 }  // namespace
@@ -265,11 +267,13 @@ void RunContainerInit(const InitConfig& c) {
     dprintf(2, "berth-runtime init: %s\n", std::string(st.message()).c_str());
     _exit(255);
   };
-  if (absl::Status st = WaitForStart(c.fifo_fd); !st.ok()) die(st);
+  auto started = WaitForStart(c.fifo_fd);
+  if (!started.ok()) die(started.status());
   if (absl::Status s = RunHooks(spec.hooks.start_container, "startContainer", state_json); !s.ok())
     die(s);
   if (absl::Status st = ApplyProcessIdentity(proc, seccomp->get(), state_json); !st.ok()) die(st);
   (void)CloseExtraFds(c.preserve_fds);
+  (void)started->release();  // closed by execve (O_CLOEXEC), which `start` waits for
   die(ExecProcess({&proc, *exec_path, seccomp->get(), state_json}));
   _exit(255);
 }
