@@ -76,8 +76,13 @@ absl::Status Write(const std::string& dir, const std::string& file, const std::s
 
 std::string Dev(int64_t major, int64_t minor) { return absl::StrCat(major, ":", minor); }
 
-// The directory of the v1 hierarchy that has `controller`, or "".
-std::string DirFor(const std::map<std::string, std::string>& paths, absl::string_view controller) {
+std::string Limit(int64_t v) { return v < 0 ? "-1" : std::to_string(v); }
+std::string Max(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
+
+}  // namespace
+
+std::string ControllerDir(const std::map<std::string, std::string>& paths,
+                          absl::string_view controller) {
   for (const auto& [h, dir] : paths) {
     for (absl::string_view c : absl::StrSplit(h, ',')) {
       if (c == controller) return dir;
@@ -85,11 +90,6 @@ std::string DirFor(const std::map<std::string, std::string>& paths, absl::string
   }
   return "";
 }
-
-std::string Limit(int64_t v) { return v < 0 ? "-1" : std::to_string(v); }
-std::string Max(int64_t v) { return v < 0 ? "max" : std::to_string(v); }
-
-}  // namespace
 
 std::string DeviceRule::V1Line() const {
   auto num = [](const std::optional<int64_t>& n) {
@@ -240,7 +240,7 @@ uint64_t BlkioWeightToIoWeight(uint64_t weight) {
 
 absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string>& paths,
                      Logger* log) {
-  if (std::string d = DirFor(paths, "memory"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "memory"); !d.empty()) {
     const auto& m = r.memory;
     if (m.limit || m.swap) {
       // memsw must stay >= the limit at every step: order the two writes.
@@ -260,7 +260,7 @@ absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string
     if (m.disable_oom_killer)
       RETURN_IF_ERROR(Write(d, "memory.oom_control", *m.disable_oom_killer ? "1" : "0", log));
   }
-  if (std::string d = DirFor(paths, "cpu"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "cpu"); !d.empty()) {
     const auto& c = r.cpu;
     if (c.shares) RETURN_IF_ERROR(Write(d, "cpu.shares", std::to_string(*c.shares), log));
     if (c.period) RETURN_IF_ERROR(Write(d, "cpu.cfs_period_us", std::to_string(*c.period), log));
@@ -270,15 +270,15 @@ absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string
     if (c.realtime_runtime)
       RETURN_IF_ERROR(Write(d, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime), log));
   }
-  if (std::string d = DirFor(paths, "cpuset"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "cpuset"); !d.empty()) {
     if (!r.cpu.cpus.empty()) RETURN_IF_ERROR(Write(d, "cpuset.cpus", r.cpu.cpus, log));
     if (!r.cpu.mems.empty()) RETURN_IF_ERROR(Write(d, "cpuset.mems", r.cpu.mems, log));
   }
-  if (std::string d = DirFor(paths, "pids"); !d.empty() && r.pids_limit) {
+  if (std::string d = ControllerDir(paths, "pids"); !d.empty() && r.pids_limit) {
     RETURN_IF_ERROR(
         Write(d, "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max", log));
   }
-  if (std::string d = DirFor(paths, "blkio"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "blkio"); !d.empty()) {
     const auto& b = r.block_io;
     if (b.weight) {
       const char* file = PathExists(d + "/blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
@@ -302,23 +302,23 @@ absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string
         RETURN_IF_ERROR(Write(d, file, absl::StrCat(Dev(t.major, t.minor), " ", t.rate), log));
     }
   }
-  if (std::string d = DirFor(paths, "hugetlb"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "hugetlb"); !d.empty()) {
     for (const auto& [size, limit] : r.hugepage_limits) {
       RETURN_IF_ERROR(
           Write(d, absl::StrCat("hugetlb.", size, ".limit_in_bytes"), std::to_string(limit), log));
     }
   }
-  if (std::string d = DirFor(paths, "devices"); !d.empty() && !r.devices.empty()) {
+  if (std::string d = ControllerDir(paths, "devices"); !d.empty() && !r.devices.empty()) {
     for (const auto& rule : r.devices) {
       RETURN_IF_ERROR(Write(d, rule.allow ? "devices.allow" : "devices.deny", rule.V1Line(), log));
     }
     for (const auto& rule : DefaultAllowedDevices())
       RETURN_IF_ERROR(Write(d, "devices.allow", rule.V1Line(), log));
   }
-  if (std::string d = DirFor(paths, "net_cls"); !d.empty() && r.net_cls_classid) {
+  if (std::string d = ControllerDir(paths, "net_cls"); !d.empty() && r.net_cls_classid) {
     RETURN_IF_ERROR(Write(d, "net_cls.classid", std::to_string(*r.net_cls_classid), log));
   }
-  if (std::string d = DirFor(paths, "net_prio"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "net_prio"); !d.empty()) {
     for (const auto& [ifname, prio] : r.net_prio)
       RETURN_IF_ERROR(Write(d, "net_prio.ifpriomap", absl::StrCat(ifname, " ", prio), log));
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/log.h"
 #include "nlohmann/json.hpp"
 
@@ -75,6 +76,11 @@ absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string
 
 // Writes resources into a v2 directory (controllers enabled by the caller).
 absl::Status ApplyV2(const Resources& r, const std::string& dir, Logger* log);
+
+// The directory of the v1 hierarchy that has `controller` ("cpu" is in
+// "cpu,cpuacct"), or "" if it is not mounted.
+std::string ControllerDir(const std::map<std::string, std::string>& paths,
+                          absl::string_view controller);
 
 // v2 conversions (runc's, from the OCI v1-shaped values).
 uint64_t CpuSharesToWeight(uint64_t shares);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "runtime/cgroups/manager.h"
+#include "runtime/cgroups/resources.h"
 
 namespace berth::runtime {
 namespace {
@@ -29,18 +30,9 @@ std::map<std::string, uint64_t> ReadKeyed(const std::string& path) {
   return out;
 }
 
-std::string DirOf(const std::map<std::string, std::string>& paths, absl::string_view controller) {
-  for (const auto& [h, dir] : paths) {
-    for (absl::string_view c : absl::StrSplit(h, ',')) {
-      if (c == controller) return dir;
-    }
-  }
-  return "";
-}
-
 nlohmann::json V1Stats(const std::map<std::string, std::string>& paths) {
   nlohmann::json data = nlohmann::json::object();
-  if (std::string d = DirOf(paths, "cpuacct"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "cpuacct"); !d.empty()) {
     nlohmann::json percpu = nlohmann::json::array();
     auto text = ReadFile(d + "/cpuacct.usage_percpu");
     if (text.ok()) {
@@ -58,13 +50,13 @@ nlohmann::json V1Stats(const std::map<std::string, std::string>& paths) {
                             {"kernel", st["system"] * ns_per_tick},
                             {"user", st["user"] * ns_per_tick}};
   }
-  if (std::string d = DirOf(paths, "cpu"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "cpu"); !d.empty()) {
     auto st = ReadKeyed(d + "/cpu.stat");
     data["cpu"]["throttling"] = {{"periods", st["nr_periods"]},
                                  {"throttled_periods", st["nr_throttled"]},
                                  {"throttled_time", st["throttled_time"]}};
   }
-  if (std::string d = DirOf(paths, "memory"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "memory"); !d.empty()) {
     auto entry = [&](const std::string& prefix) {
       return nlohmann::json{{"limit", ReadU64(d + "/" + prefix + "limit_in_bytes")},
                             {"usage", ReadU64(d + "/" + prefix + "usage_in_bytes")},
@@ -76,7 +68,7 @@ nlohmann::json V1Stats(const std::map<std::string, std::string>& paths) {
                       {"kernel", entry("memory.kmem.")},
                       {"raw", ReadKeyed(d + "/memory.stat")}};
   }
-  if (std::string d = DirOf(paths, "pids"); !d.empty()) {
+  if (std::string d = ControllerDir(paths, "pids"); !d.empty()) {
     auto max = ReadFile(d + "/pids.max");
     uint64_t limit = 0;
     if (max.ok()) (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(*max), &limit);
