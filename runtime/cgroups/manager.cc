@@ -95,9 +95,8 @@ class DirCgroupManager : public CgroupManager {
     // Hybrid: the device rules are also enforced by eBPF on the unified
     // cgroup (defence in depth; a kernel without cgroup BPF only warns).
     if (!r.devices.empty() && !v2.empty()) {
-      std::vector<DeviceRule> rules = r.devices;
-      rules.insert(rules.end(), DefaultAllowedDevices().begin(), DefaultAllowedDevices().end());
-      if (absl::Status st = AttachDeviceFilter(v2, rules); !st.ok() && log != nullptr) {
+      if (absl::Status st = AttachDeviceFilter(v2, WithDefaultDevices(r.devices));
+          !st.ok() && log != nullptr) {
         log->Warn(st.message());
       }
     }

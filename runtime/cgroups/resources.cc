@@ -115,6 +115,12 @@ const std::vector<DeviceRule>& DefaultAllowedDevices() {
   return kRules;
 }
 
+std::vector<DeviceRule> WithDefaultDevices(const std::vector<DeviceRule>& rules) {
+  std::vector<DeviceRule> all = rules;
+  all.insert(all.end(), DefaultAllowedDevices().begin(), DefaultAllowedDevices().end());
+  return all;
+}
+
 absl::StatusOr<Resources> ParseResources(const json& j, const std::string& prefix) {
   Resources r;
   if (j.is_null()) return r;
@@ -309,11 +315,9 @@ absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string
     }
   }
   if (std::string d = ControllerDir(paths, "devices"); !d.empty() && !r.devices.empty()) {
-    for (const auto& rule : r.devices) {
+    for (const auto& rule : WithDefaultDevices(r.devices)) {
       RETURN_IF_ERROR(Write(d, rule.allow ? "devices.allow" : "devices.deny", rule.V1Line(), log));
     }
-    for (const auto& rule : DefaultAllowedDevices())
-      RETURN_IF_ERROR(Write(d, "devices.allow", rule.V1Line(), log));
   }
   if (std::string d = ControllerDir(paths, "net_cls"); !d.empty() && r.net_cls_classid) {
     RETURN_IF_ERROR(Write(d, "net_cls.classid", std::to_string(*r.net_cls_classid), log));
@@ -370,9 +374,8 @@ absl::Status ApplyV2(const Resources& r, const std::string& d, Logger* log) {
     RETURN_IF_ERROR(Write(d, absl::StrCat("hugetlb.", size, ".max"), std::to_string(limit), log));
   }
   if (!r.devices.empty()) {
-    std::vector<DeviceRule> rules = r.devices;
-    rules.insert(rules.end(), DefaultAllowedDevices().begin(), DefaultAllowedDevices().end());
-    RETURN_IF_ERROR(Annotate(AttachDeviceFilter(d, rules), "linux.resources.devices"));
+    RETURN_IF_ERROR(
+        Annotate(AttachDeviceFilter(d, WithDefaultDevices(r.devices)), "linux.resources.devices"));
   }
   for (const auto& [key, value] : r.unified) {
     std::string path = absl::StrCat(d, "/", key);

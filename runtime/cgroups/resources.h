@@ -68,6 +68,9 @@ absl::StatusOr<Resources> ParseResources(const nlohmann::json& j,
 // mknod of anything, and the default devices, pts and ptmx.
 const std::vector<DeviceRule>& DefaultAllowedDevices();
 
+// rules followed by DefaultAllowedDevices(): what the kernel is given.
+std::vector<DeviceRule> WithDefaultDevices(const std::vector<DeviceRule>& rules);
+
 // Writes resources into v1 hierarchies: paths maps "memory", "cpu,cpuacct",
 // ... to the container's directory. Files the kernel lacks are skipped with
 // a warning, as runc does.

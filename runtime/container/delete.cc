@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/file_util.h"
 #include "common/status.h"
 #include "runtime/container/container.h"
 #include "runtime/hooks.h"
@@ -33,13 +32,8 @@ absl::Status DeleteContainer(const StateStore& store, const std::string& id, boo
   }
   auto cg = CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths);
   if (status != ContainerStatus::kStopped) {
-    if (status == ContainerStatus::kPaused) {
-      // A frozen task cannot die: thaw first.
-      for (const auto& [name, dir] : state.cgroup_paths) {
-        if (name == "freezer") (void)WriteFile(dir + "/freezer.state", "THAWED");
-        if (name.empty()) (void)WriteFile(dir + "/cgroup.freeze", "0");
-      }
-    }
+    // A frozen task cannot die: thaw first.
+    if (status == ContainerStatus::kPaused) (void)cg->Freeze(false);
     kill(state.pid, SIGKILL);
     if (!WaitForExit(state.pid, 10000)) {
       return absl::DeadlineExceededError(
