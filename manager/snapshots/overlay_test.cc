@@ -11,15 +11,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "manager/snapshots/mount.h"
 
@@ -357,6 +360,30 @@ TEST_CASE("overlay: a chain too long for one page of mount data is refused", "[s
   REQUIRE(view.ok());
   { ScopedMount m(*view, tmp.path() + "/mnt"); }
   CHECK(MountPointsUnder(tmp.path()).empty());
+}
+
+TEST_CASE("overlay: concurrent prepares and commits", "[snapshots]") {
+  SKIP_UNLESS_ROOT();
+  TempDir tmp;
+  auto s = OpenOrDie(tmp.path() + "/root");
+  REQUIRE(s->Prepare("base-active", "", {}).ok());
+  REQUIRE(s->Commit("base", "base-active", {}).ok());
+  std::atomic<int> same_ok{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      if (s->Prepare("same", "base", {}).ok()) same_ok++;
+      for (int i = 0; i < 20; ++i) {
+        std::string key = absl::StrCat("t", t, "-", i);
+        if (!s->Prepare(key, "base", {}).ok() || !s->Commit(key + "-c", key, {}).ok()) errors++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(same_ok == 1);
+  CHECK(errors == 0);
+  CHECK(s->List()->size() == 2 + 80);
+  CHECK(Entries(tmp.path() + "/root/snapshots").size() == 2 + 80);
 }
 
 TEST_CASE("mount: errors name type, source, target and errno", "[snapshots]") {
