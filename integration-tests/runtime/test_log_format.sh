@@ -6,6 +6,10 @@
 #   - --log FILE (text, the default): time="..." level=error msg="..."
 #   - without --log: the error is one logrus text line on stderr
 #   - --debug adds level=debug lines (json and text); without it, none
+#   - --debug also carries the container processes' own lines (runc's log
+#     pipe): "nsexec container setup" (namespaces joined), "child process in
+#     init()" and "init: closing the pipe to signal completion" for run, and
+#     "setns_init: about to exec" for exec; to --log, not stderr
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/helpers.sh"
 
@@ -62,6 +66,25 @@ N=$T/nodebug.json
 rt --log "$N" --log-format json run --bundle "$B" "$(new_id log-nodbg)" </dev/null >/dev/null 2>"$T/err" ||
   fail "run failed: $(cat "$T/err")"
 [[ ! -s $N ]] || [[ $(jq -c 'select(.level == "debug")' "$N" | grep -c .) -eq 0 ]] || fail "debug lines without --debug: $(head -3 "$N")"
-for id in log-dbg log-dbg2 log-nodbg; do nothing_left "$(new_id $id)"; done
+for needle in "nsexec container setup" "child process in init()" "init: closing the pipe to signal completion"; do
+  grep -qF "$needle" "$D2" || fail "--debug run: no '$needle' line from the container's set-up: $(cat "$D2")"
+  jq -r .msg "$D" | grep -qF "$needle" || fail "--debug json run: no '$needle' object: $(cat "$D")"
+done
+
+# exec: the exec'd process's own set-up lines
+B2=$T/bundle-sleep
+new_bundle "$B2" sleep "30.$MARK_NUM"
+EID=$(new_id log-dbg-exec)
+rt run -d --bundle "$B2" "$EID" </dev/null >/dev/null 2>"$T/err" || fail "run -d failed: $(cat "$T/err")"
+on_exit rt delete -f "$EID"
+E=$T/debug-exec.txt
+rt --debug --log "$E" exec "$EID" probe exit 0 </dev/null >/dev/null 2>"$T/err" || fail "exec with --debug failed: $(cat "$T/err")"
+assert_not_contains "$(cat "$T/err")" "level=debug" "stderr of exec with --debug --log"
+for needle in "nsexec container setup" "child process in init()" "setns_init: about to exec"; do
+  grep -qF "$needle" "$E" || fail "--debug exec: no '$needle' line: $(cat "$E")"
+done
+rt delete -f "$EID" >/dev/null 2>&1
+
+for id in log-dbg log-dbg2 log-nodbg log-dbg-exec; do nothing_left "$(new_id $id)"; done
 
 pass

@@ -104,6 +104,7 @@ int Main(const Args& args) {
     ctx.log.Error(absl::StrCat("open log file ", log_path, ": ", strerror(errno)));
     return 1;
   }
+  ctx.debug = global->Has("debug");
   if (auto root = global->Get("root")) {
     ctx.store = StateStore(*root);
   } else if (const char* xdg = getenv("XDG_RUNTIME_DIR");

@@ -17,6 +17,7 @@ namespace berth::runtime::cli {
 struct Context {
   StateStore store{"/run/berth-runtime"};
   Logger log;
+  bool debug = false;  // --debug: children send their debug lines too
 };
 
 using Args = std::vector<std::string>;

@@ -5,8 +5,9 @@
 namespace berth::runtime::cli {
 
 // Shared by create and run.
-absl::StatusOr<CreateOptions> CreateOptionsFrom(const ParsedFlags& f) {
+absl::StatusOr<CreateOptions> CreateOptionsFrom(const Context& ctx, const ParsedFlags& f) {
   CreateOptions o;
+  o.debug = ctx.debug;
   o.id = f.positional().at(0);
   o.bundle = f.GetOr("bundle", "");
   o.pid_file = f.GetOr("pid-file", "");
@@ -26,7 +27,7 @@ std::vector<FlagSpec> CreateFlags() {
 
 static absl::StatusOr<int> RunCreate(Context& ctx, const ParsedFlags& f) {
   RETURN_IF_ERROR(ExpectArgs(f, "create", 1));
-  ASSIGN_OR_RETURN(CreateOptions opts, CreateOptionsFrom(f));
+  ASSIGN_OR_RETURN(CreateOptions opts, CreateOptionsFrom(ctx, f));
   RETURN_IF_ERROR(CreateContainer(ctx.store, opts, ctx.log).status());
   return 0;
 }

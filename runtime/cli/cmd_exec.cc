@@ -9,6 +9,7 @@ static absl::StatusOr<int> RunExec(Context& ctx, const ParsedFlags& f) {
   if (pos.empty()) return absl::InvalidArgumentError("\"exec\" requires a minimum of 1 argument");
   ExecOptions o;
   o.id = pos[0];
+  o.debug = ctx.debug;
   o.args.assign(pos.begin() + 1, pos.end());
   if (auto p = f.Get("process")) o.process_file = *p;
   if (o.args.empty() && !o.process_file)

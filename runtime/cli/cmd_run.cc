@@ -6,7 +6,7 @@
 
 namespace berth::runtime::cli {
 
-absl::StatusOr<CreateOptions> CreateOptionsFrom(const ParsedFlags& f);
+absl::StatusOr<CreateOptions> CreateOptionsFrom(const Context& ctx, const ParsedFlags& f);
 std::vector<FlagSpec> CreateFlags();
 
 static bool WantsTerminal(const CreateOptions& o) {
@@ -19,7 +19,7 @@ static bool WantsTerminal(const CreateOptions& o) {
 
 static absl::StatusOr<int> RunRun(Context& ctx, const ParsedFlags& f) {
   RETURN_IF_ERROR(ExpectArgs(f, "run", 1));
-  ASSIGN_OR_RETURN(CreateOptions opts, CreateOptionsFrom(f));
+  ASSIGN_OR_RETURN(CreateOptions opts, CreateOptionsFrom(ctx, f));
   const bool detach = f.Has("detach");
   // In the foreground a terminal needs no console socket: we are the receiver.
   std::optional<TtyProxy> proxy;

@@ -25,6 +25,7 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  bool debug = false;  // the children's debug lines to `log` too
 };
 
 // Sets the container up and leaves its init blocked before exec. Returns
@@ -61,6 +62,7 @@ struct ExecOptions {
   std::vector<std::string> caps;
   bool no_new_privs = false;
   int preserve_fds = 0;
+  bool debug = false;
 };
 
 // Runs a process in the container's namespaces and cgroup. Returns its

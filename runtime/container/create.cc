@@ -62,6 +62,7 @@ absl::StatusOr<LoadedBundle> LoadBundle(const std::string& bundle_arg) {
     (void)sync.SendError(st);
     _exit(1);
   };
+  sync.SendDebug("stage-1", "=> nsexec container setup (join cgroups, namespaces)");
   // First, while /sys/fs/cgroup is still the host's: the init inherits these.
   if (absl::Status st = cgroup.JoinSelfV1(); !st.ok()) fail(st);
   // In a user namespace we may no longer write to the host's cgroup tree
@@ -85,6 +86,7 @@ absl::StatusOr<LoadedBundle> LoadBundle(const std::string& bundle_arg) {
   int rest = flags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (rest != 0 && unshare(rest) != 0) fail(ErrnoStatus("unshare", "container namespaces"));
   if (absl::Status st = WriteTimeOffsets(spec); !st.ok()) fail(st);
+  sync.SendDebug("stage-1", "namespaces unshared (except cgroupns); spawn init");
   auto pid = CloneSibling(clone_cgroup_fd);
   if (!pid.ok()) fail(pid.status());
   if (*pid == 0) RunContainerInit(init);
@@ -198,6 +200,8 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   ASSIGN_OR_RETURN(auto channels, SyncChannel::Pair());
   SyncChannel& parent = channels.first;
   SyncChannel& child = channels.second;
+  child.set_debug(opts.debug);
+  parent.set_log_sink(&log);
 
   InitConfig init;
   init.spec = &spec;

@@ -82,6 +82,7 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
     (void)sync.SendError(st);
     _exit(255);
   };
+  sync.SendDebug("exec", "child process in init()");
   if (setsid() < 0) fail(ErrnoStatus("setsid"));
   if (p.terminal) {
     auto slave = SetupConsole(console, p.console_size, false);
@@ -104,6 +105,7 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
   if (!seccomp.ok()) fail(seccomp.status());
   if (absl::Status st = ApplyProcessIdentity(p, seccomp->get()); !st.ok()) fail(st);
   (void)CloseExtraFds(preserve_fds);
+  sync.SendDebug("exec", "setns_init: about to exec");
   fail(ExecProcess({&p, *path, seccomp->get(), ""}));
   _exit(255);
 }
@@ -115,6 +117,7 @@ absl::StatusOr<Process> BuildProcess(const Spec& spec, const ExecOptions& o) {
     (void)sync.SendError(st);
     _exit(255);
   };
+  sync.SendDebug("exec-stage-1", "=> nsexec container setup (join cgroups, namespaces)");
   // Join the container's cgroups as the init did: v1 through `tasks`, v2 at
   // birth (CLONE_INTO_CGROUP). See cgroups/manager.h.
   auto cgroup = CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths);
@@ -174,6 +177,8 @@ absl::StatusOr<int> ExecInContainer(const StateStore& store, const ExecOptions& 
   int console_fd = proxy ? proxy->container_end() : console.get();
 
   ASSIGN_OR_RETURN(auto channels, SyncChannel::Pair());
+  channels.second.set_debug(opts.debug);
+  channels.first.set_log_sink(&log);
   pid_t child = fork();
   if (child < 0) return ErrnoStatus("fork", "exec");
   if (child == 0) {

@@ -248,6 +248,7 @@ void RunContainerInit(const InitConfig& c) {
     (void)c.sync->SendError(st);
     _exit(1);
   };
+  c.sync->SendDebug("init", "child process in init()");
   std::string state_json;
   if (absl::Status st = SetUpContainer(c, &state_json); !st.ok()) fail(st);
 
@@ -259,6 +260,7 @@ void RunContainerInit(const InitConfig& c) {
   auto seccomp = CompileSeccomp(spec.linux.seccomp);
   if (!seccomp.ok()) fail(seccomp.status());
 
+  c.sync->SendDebug("init", "init: closing the pipe to signal completion");
   if (absl::Status st = c.sync->Send(SyncType::kReady); !st.ok()) _exit(1);
   c.sync->Close();
 

@@ -1,6 +1,7 @@
 #include "runtime/process/sync.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -34,6 +35,8 @@ const char* SyncTypeName(SyncType t) {
       return "ready";
     case SyncType::kError:
       return "error";
+    case SyncType::kLog:
+      return "log";
   }
   return "unknown";
 }
@@ -69,7 +72,20 @@ absl::Status SyncChannel::SendError(const absl::Status& status) {
                  std::string(status.message()));
 }
 
+void SyncChannel::SendDebug(absl::string_view who, absl::string_view text) {
+  if (!debug_) return;
+  (void)Send(SyncType::kLog, 0, absl::StrCat(who, "[", getpid(), "]: ", text));
+}
+
 absl::StatusOr<SyncMessage> SyncChannel::Receive() {
+  for (;;) {
+    ASSIGN_OR_RETURN(SyncMessage m, ReceiveAny());
+    if (m.type != SyncType::kLog) return m;
+    if (log_sink_ != nullptr) log_sink_->Debug(m.text);
+  }
+}
+
+absl::StatusOr<SyncMessage> SyncChannel::ReceiveAny() {
   char buf[sizeof(Header) + kMaxText];
   ssize_t n = RetryEintr([&] { return ::recv(fd_.get(), buf, sizeof buf, 0); });
   if (n < 0) return ErrnoStatus("recv", "from sync socket");

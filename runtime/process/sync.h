@@ -21,7 +21,9 @@
 //
 // Stage 1 and the init share the child end: the init's kRunHooks may reach
 // the runtime before stage 1's kInitPid. Any side may send kError(text)
-// instead; the runtime reports that text.
+// instead; the runtime reports that text. With --debug the children also
+// send kLog(text) at any time (runc's log pipe): Receive() hands those to
+// the parent's logger and waits on.
 #pragma once
 
 #include <sys/types.h>
@@ -31,6 +33,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/log.h"
 #include "common/unique_fd.h"
 
 namespace berth::runtime {
@@ -43,6 +47,7 @@ enum class SyncType : uint32_t {
   kHooksDone,
   kReady,
   kError,
+  kLog,
 };
 
 const char* SyncTypeName(SyncType t);
@@ -64,7 +69,14 @@ class SyncChannel {
 
   absl::Status Send(SyncType type, int64_t value = 0, const std::string& text = "");
   absl::Status SendError(const absl::Status& status);
-  // Receives the next message. An EOF is an error naming what was awaited.
+  // A debug line "<who>[<pid>]: <text>" for the parent's log; nothing unless
+  // set_debug(true) was called (before the fork, on the child end).
+  void SendDebug(absl::string_view who, absl::string_view text);
+  void set_debug(bool debug) { debug_ = debug; }
+  // Parent end: where received kLog lines go (as debug lines).
+  void set_log_sink(Logger* log) { log_sink_ = log; }
+  // Receives the next message other than kLog. An EOF is an error naming
+  // what was awaited.
   absl::StatusOr<SyncMessage> Receive();
   // Receives, expecting `want`; a kError from the peer becomes its status.
   absl::StatusOr<SyncMessage> Expect(SyncType want);
@@ -73,7 +85,11 @@ class SyncChannel {
   void Close() { fd_.reset(); }
 
  private:
+  absl::StatusOr<SyncMessage> ReceiveAny();
+
   UniqueFd fd_;
+  bool debug_ = false;
+  Logger* log_sink_ = nullptr;
 };
 
 }  // namespace berth::runtime
