@@ -11,6 +11,9 @@
 #     read-only tmpfs; readonlyPaths: /proc/sys writes fail EROFS
 #   - /dev has null zero full random urandom tty ptmx, /dev/fd -> /proc/self/fd
 #   - run --no-pivot works (no pivot_root; same rootfs view)
+#   - a /dev tmpfs with "ro": devices are still made, /dev ends read-only
+#   - /proc or /sys a symlink in the rootfs: run fails, "must be mounted on
+#     ordinary directory" (never mount through a symlink)
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/helpers.sh"
 
@@ -131,6 +134,25 @@ grep -q '^mount=/ ' <<<"$OUT" || fail "run --no-pivot: no root mount line: $OUT"
 grep -q '^mount=/proc proc' <<<"$OUT" || fail "run --no-pivot: no /proc mount: $OUT"
 assert_eq EROFS "$(probe_value "$OUT" try.write:/x)" "write to read-only / with --no-pivot"
 
+# ---------------------------------------------------------------- read-only /dev
+Bd=$T/bundle-rodev
+new_bundle "$Bd" mounts try write:/dev/x
+set_config "$Bd" '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+rt_run_probe "$(new_id mnt-rodev)" "$Bd"
+assert_eq 0 "$RC" "exit code of run with a read-only /dev (stderr: $(cat "$T/err"))"
+grep -q '^mount=/dev tmpfs ro,' <<<"$OUT" || fail "/dev with \"ro\" is not a read-only tmpfs: $(grep '^mount=/dev' <<<"$OUT")"
+assert_eq EROFS "$(probe_value "$OUT" try.write:/dev/x)" "write into a read-only /dev"
+
+# ---------------------------------------------------------------- symlinked /proc, /sys
+for d in proc sys; do
+  Bl=$T/bundle-link-$d
+  new_bundle "$Bl" exit 0
+  rm -rf "${Bl:?}/rootfs/$d" && ln -s /elsewhere "$Bl/rootfs/$d"
+  rt_run_probe "$(new_id mnt-link-$d)" "$Bl"
+  [[ $RC -ne 0 ]] || fail "run with /$d a symlink in the rootfs succeeded"
+  assert_contains "$(cat "$T/err")" "must be mounted on ordinary directory" "run with /$d a symlink"
+done
+
 # ---------------------------------------------------------------- propagation
 # $T/prop is a shared mount on the host; the container binds it twice, with
 # rslave and with rprivate. A tmpfs mounted on the host after the container
@@ -159,6 +181,7 @@ umount -R -l "$T/prop"
 umount -l "$T/rb/sub"
 # Only now (the host mounts of this test are gone) can "no mounts under $T" be checked.
 nothing_left "$IDS" "probe sleep 10.$MARK_NUM"
-for id in "$ID" "$(new_id mnt-rw)" "$(new_id mnt-np)"; do nothing_left "$id"; done
+for id in "$ID" "$(new_id mnt-rw)" "$(new_id mnt-np)" "$(new_id mnt-rodev)" "$(new_id mnt-link-proc)" \
+  "$(new_id mnt-link-sys)"; do nothing_left "$id"; done
 
 pass

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # linux.resources at create and through `update`, read back from the
 # container's cgroup; devices rules enforced; pause/resume seen in `state`;
-# ps and events --stats; an OOM kill shows as exit 137.
+# ps and events --stats; ps of a stopped container is empty, not an error;
+# an OOM kill shows as exit 137.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/helpers.sh"
 need_root
@@ -66,6 +67,11 @@ assert_eq stats "$(jq -r .type <<<"$stats")" "events type"
 assert_eq "$id" "$(jq -r .id <<<"$stats")" "events id"
 [[ $(jq -r '.data.pids.current' <<<"$stats") -ge 1 ]] || fail "events: pids.current < 1: $stats"
 [[ $(jq -r '.data.memory.usage.usage' <<<"$stats") -gt 0 ]] || fail "events: memory usage 0: $stats"
+# ps of a stopped container: no processes, not an error (as runc).
+rt kill "$id" KILL
+wait_for "[[ \$(state_status $id) == stopped ]]" 5 || fail "container not stopped after kill KILL"
+out=$(rt ps "$id" 2>"$T/err") || fail "ps of a stopped container failed: $(cat "$T/err")"
+assert_eq 1 "$(grep -c . <<<"$out")" "lines of ps (header only) for a stopped container: $out"
 rt delete --force "$id"
 nothing_left "$id"
 

@@ -51,9 +51,14 @@ absl::Status PauseContainer(const StateStore& store, const std::string& id, bool
 }
 
 absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id) {
-  ContainerStatus status;
-  ASSIGN_OR_RETURN(ContainerState state, LoadLive(store, id, &status));
-  return CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths)->Pids();
+  ASSIGN_OR_RETURN(ContainerState state, store.Load(id));
+  auto pids = CgroupManagerFromPaths(state.cgroup_mode, state.cgroup_paths)->Pids();
+  // A stopped container has no processes (its cgroup may be gone): as runc,
+  // that is an empty list, not an error.
+  if (!pids.ok() && ComputeStatus(store, state) == ContainerStatus::kStopped) {
+    return std::vector<pid_t>{};
+  }
+  return pids;
 }
 
 absl::StatusOr<nlohmann::ordered_json> ContainerStats(const StateStore& store,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/status.h"
 
 namespace berth::runtime {
@@ -133,8 +134,20 @@ absl::Status MountCgroup(Syscalls& sys, const std::string& dest, const MountOpti
   return absl::OkStatus();
 }
 
+bool IsDev(const std::string& destination) { return absl::StripSuffix(destination, "/") == "/dev"; }
+
 absl::Status MountOne(Syscalls& sys, const Mount& m, const RootfsConfig& config) {
   MountOptions opts = ParseMountOptions(m.options);
+  if (m.type == "proc" || m.type == "sysfs") {
+    // Never mount these through a symlink (or onto a file): the target
+    // could be swapped to point anywhere (runc's rule, same message).
+    FileKind kind = sys.Lstat(config.rootfs + "/" + m.destination);
+    if (kind != FileKind::kMissing && kind != FileKind::kDirectory) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("mounts: ", m.destination, ": filesystem \"", m.type,
+                       "\" must be mounted on ordinary directory (it is not a directory)"));
+    }
+  }
   ASSIGN_OR_RETURN(std::string dest, SecureJoin(sys, config.rootfs, m.destination));
   const bool bind = opts.bind() || m.type == "bind";
 
@@ -161,6 +174,9 @@ absl::Status MountOne(Syscalls& sys, const Mount& m, const RootfsConfig& config)
     if (opts.flags & kRemountable) RETURN_IF_ERROR(RemountBind(sys, dest, opts.flags));
   } else {
     unsigned long flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+    // A read-only /dev is mounted writable (devices, /dev/pts and the
+    // symlinks go in first) and made read-only by FinalizeRootfs.
+    if (IsDev(m.destination)) flags &= ~MS_RDONLY;
     absl::Status st = sys.Mount(m.source, dest, m.type, flags, opts.data);
     if (!st.ok() && m.type == "sysfs" && st.code() == absl::StatusCode::kPermissionDenied) {
       // A user namespace without its own network namespace may not mount
@@ -370,6 +386,13 @@ absl::Status FinalizeRootfs(Syscalls& sys, const Spec& spec) {
     } else {
       RETURN_IF_ERROR(Annotate(sys.Mount("/dev/null", p, "", MS_BIND, ""), "maskedPaths"));
     }
+  }
+  for (const Mount& m : spec.mounts) {
+    MountOptions opts = ParseMountOptions(m.options);
+    if (!IsDev(m.destination) || opts.bind() || m.type == "bind" || !(opts.flags & MS_RDONLY))
+      continue;
+    unsigned long flags = (opts.flags & kRemountable) | MS_REMOUNT | MS_RDONLY;
+    RETURN_IF_ERROR(Annotate(sys.Mount("", "/dev", "", flags, ""), "mounts: /dev read-only"));
   }
   if (spec.root.readonly)
     RETURN_IF_ERROR(
