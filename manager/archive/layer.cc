@@ -401,12 +401,16 @@ absl::Status Applier::Metadata(archive_entry* e, int parent, const std::string& 
   return absl::OkStatus();
 }
 
+// Best effort for paths a later entry removed or replaced (a whiteout of
+// a directory the same layer created): those are skipped.
 absl::Status Applier::FinishDirTimes() {
   for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) {
     std::string shown = absl::StrJoin(it->parts, "/");
-    ASSIGN_OR_RETURN(UniqueFd parent, OpenParent(root_, it->parts, shown, /*create=*/false));
+    absl::StatusOr<UniqueFd> parent = OpenParent(root_, it->parts, shown, /*create=*/false);
+    if (!parent.ok()) continue;
     struct timespec times[2] = {it->mtime, it->mtime};
-    if (::utimensat(parent.get(), it->parts.back().c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::utimensat(parent->get(), it->parts.back().c_str(), times, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno != ENOENT) {
       return ErrnoStatus("layer: utimensat", shown);
     }
   }
