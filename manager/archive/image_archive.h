@@ -26,8 +26,9 @@ struct ImportOptions {
   std::string base_name;
 };
 
-// kind is "blob", "layer", "config", "manifest", "index"; ref the archive
-// path or digest; done/total in bytes.
+// kind is "blob" (a file of the archive, ref its path; called every 4 MiB
+// and at its end), "manifest" or "index" (ref its digest, once each);
+// done/total in bytes.
 using ImportProgress = std::function<void(const std::string& kind, const std::string& ref,
                                           int64_t done, int64_t total)>;
 

@@ -1,5 +1,6 @@
 #include "manager/archive/image_archive.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -114,12 +115,27 @@ TEST_CASE("archive: docker-archive import synthesises a schema2 manifest", "[ima
   CHECK(f.store->ListIngests()->empty());
 }
 
+TEST_CASE("archive: import reports progress per file and manifest", "[image]") {
+  Fixture f;
+  UniqueFd fd = FdWith(DockerArchive(f, false));
+  std::vector<std::string> seen;
+  auto images = ImportArchive(
+      *f.store, fd.get(), {},
+      [&](const std::string& kind, const std::string& ref, int64_t done, int64_t total) {
+        if (done == total) seen.push_back(kind + " " + ref);
+      });
+  REQUIRE(images.ok());
+  CHECK(std::count(seen.begin(), seen.end(), "blob aaa/layer.tar") == 1);
+  CHECK(std::count_if(seen.begin(), seen.end(), [](const std::string& s) {
+          return s.rfind("manifest sha256:", 0) == 0;
+        }) == 1);
+}
+
 TEST_CASE("archive: a gzip-compressed docker archive imports too", "[image]") {
   Fixture f;
   std::string tar = DockerArchive(f, false);
   std::string gz;
   {  // recompress the whole tar
-    TarEntry e;
     archive* w = archive_write_new();
     archive_write_set_format_raw(w);
     archive_write_add_filter_gzip(w);
