@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "common/status.h"
@@ -113,6 +114,25 @@ class DirCgroupManager : public CgroupManager {
     }
     RETURN_IF_ERROR(EnableControllers(v2, V2ControllersFor(rest)));
     return ApplyV2(rest, v2, log);
+  }
+
+  absl::StatusOr<bool> Frozen() const override {
+    std::string file, frozen;
+    if (auto it = paths_.find("freezer"); it != paths_.end()) {
+      file = it->second + "/freezer.state";
+      frozen = "F";  // FROZEN or FREEZING
+    } else if (std::string v2 = V2Path(); !v2.empty() && mode_ == CgroupMode::kV2) {
+      file = v2 + "/cgroup.freeze";
+      frozen = "1";
+    } else {
+      return false;
+    }
+    auto text = ReadFile(file);
+    if (!text.ok()) {
+      if (text.status().code() == absl::StatusCode::kNotFound) return false;
+      return Annotate(text.status(), "cgroup freezer state");
+    }
+    return absl::StartsWith(*text, frozen);
   }
 
   absl::Status Freeze(bool frozen) override {
@@ -296,6 +316,68 @@ std::unique_ptr<CgroupManager> NewCgroupManager(const CgroupLayout& layout,
     paths[key] = layout.unified_root + (p == "/" ? "" : p);
   }
   return std::make_unique<DirCgroupManager>(layout.mode, std::move(paths));
+}
+
+namespace {
+
+// "a/b" -> "/a/b"; an error if a ".." would leave the container's cgroup.
+absl::StatusOr<std::string> CleanSubPath(absl::string_view sub) {
+  std::vector<absl::string_view> parts;
+  for (absl::string_view p : absl::StrSplit(sub, '/', absl::SkipEmpty())) {
+    if (p == ".") continue;
+    if (p != "..") {
+      parts.push_back(p);
+    } else if (parts.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--cgroup: ", sub, " is not a sub cgroup path"));
+    } else {
+      parts.pop_back();
+    }
+  }
+  return parts.empty() ? std::string() : absl::StrCat("/", absl::StrJoin(parts, "/"));
+}
+
+// The hierarchies (keys of paths) that hold controller c.
+std::vector<std::string> HierarchiesOf(const std::map<std::string, std::string>& paths,
+                                       absl::string_view c) {
+  std::vector<std::string> out;
+  for (const auto& [h, dir] : paths) {
+    std::vector<absl::string_view> names = absl::StrSplit(h, ',');
+    // v2 has one cgroup for all controllers.
+    if (h.empty() || std::find(names.begin(), names.end(), c) != names.end()) out.push_back(h);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, std::string>> SubCgroupPaths(
+    const std::map<std::string, std::string>& paths, const std::vector<std::string>& specs) {
+  std::map<std::string, std::string> out = paths;
+  for (const std::string& spec : specs) {
+    std::vector<std::string> targets;
+    absl::string_view sub = spec;
+    if (size_t colon = spec.find(':'); colon != std::string::npos) {
+      sub = absl::string_view(spec).substr(colon + 1);
+      for (absl::string_view c : absl::StrSplit(spec.substr(0, colon), ',')) {
+        std::vector<std::string> hs = HierarchiesOf(paths, c);
+        if (hs.empty())
+          return absl::InvalidArgumentError(absl::StrCat("--cgroup: unknown controller ", c));
+        targets.insert(targets.end(), hs.begin(), hs.end());
+      }
+    } else {
+      for (const auto& [h, dir] : paths) targets.push_back(h);
+    }
+    ASSIGN_OR_RETURN(std::string clean, CleanSubPath(sub));
+    for (const std::string& h : targets) out[h] = paths.at(h) + clean;
+  }
+  for (const auto& [h, dir] : out) {
+    if (!PathExists(dir)) {
+      return absl::NotFoundError(absl::StrCat("exec --cgroup: adding pid to cgroups: ", dir,
+                                              "/cgroup.procs: no such file or directory"));
+    }
+  }
+  return out;
 }
 
 std::unique_ptr<CgroupManager> CgroupManagerFromPaths(

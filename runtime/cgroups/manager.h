@@ -44,6 +44,8 @@ class CgroupManager {
   // Writes the resources (create and `update`). On v2, enables the needed
   // controllers in every ancestor first. Missing files are warnings.
   virtual absl::Status Set(const Resources& resources, Logger* log) = 0;
+  // Whether the cgroup is frozen (or freezing); false if it does not exist.
+  virtual absl::StatusOr<bool> Frozen() const = 0;
   // Freezes (pause) or thaws (resume), and waits until the kernel says so.
   virtual absl::Status Freeze(bool frozen) = 0;
   // Usage figures shaped like runc's `events --stats` data.
@@ -71,6 +73,15 @@ std::string ResolveCgroupPath(const std::string& cgroups_path, const std::string
 std::unique_ptr<CgroupManager> NewCgroupManager(const CgroupLayout& layout,
                                                 const std::string& cgroups_path,
                                                 const std::string& id);
+
+// exec --cgroup: each spec is "sub" (every hierarchy) or "ctrl[,ctrl]:sub"
+// (the v1 hierarchies holding those controllers; on a v2 host, the one
+// cgroup). Returns paths with sub appended, each an existing directory.
+// Errors, as runc words them: "<sub> is not a sub cgroup path",
+// "unknown controller <ctrl>", "adding pid to cgroups: <dir>/cgroup.procs:
+// no such file or directory".
+absl::StatusOr<std::map<std::string, std::string>> SubCgroupPaths(
+    const std::map<std::string, std::string>& paths, const std::vector<std::string>& specs);
 
 // Rebuilds a manager from paths recorded in the state file.
 std::unique_ptr<CgroupManager> CgroupManagerFromPaths(

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
 #include "common/file_util.h"
 
 using namespace berth::runtime;
@@ -51,4 +52,31 @@ TEST_CASE("hybrid layout: one path per v1 hierarchy plus the unified one") {
   CHECK(paths.at("memory") == "/sys/fs/cgroup/memory/outer/c1");
   CHECK(paths.at("cpu,cpuacct") == "/sys/fs/cgroup/cpu,cpuacct/c1");
   CHECK(paths.at("unified") == "/sys/fs/cgroup/unified/c1");
+}
+
+TEST_CASE("exec --cgroup: sub-cgroup paths per controller, checked") {
+  char dir[] = "/tmp/berth-cgsub-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  std::string d = dir;
+  for (const char* sub : {"/mem/c", "/mem/c/sub", "/cpu/c", "/cpu/c/sub", "/u/c"}) {
+    REQUIRE(berth::MkdirAll(d + sub).ok());
+  }
+  std::map<std::string, std::string> paths = {
+      {"memory", d + "/mem/c"}, {"cpu,cpuacct", d + "/cpu/c"}, {"unified", d + "/u/c"}};
+  auto p = SubCgroupPaths(paths, {"memory:sub", "cpuacct:./sub/"});
+  REQUIRE(p.ok());
+  CHECK(p->at("memory") == d + "/mem/c/sub");
+  CHECK(p->at("cpu,cpuacct") == d + "/cpu/c/sub");
+  CHECK(p->at("unified") == d + "/u/c");
+  CHECK(SubCgroupPaths(paths, {"/"})->at("memory") == d + "/mem/c");
+  CHECK(SubCgroupPaths(paths, {".."}).status().message() ==
+        "--cgroup: .. is not a sub cgroup path");
+  CHECK(SubCgroupPaths(paths, {"whaaat:/"}).status().message() ==
+        "--cgroup: unknown controller whaaat");
+  auto missing = SubCgroupPaths(paths, {"cpu:nope"});
+  CHECK(absl::StrContains(missing.status().message(), "/nope/cgroup.procs: no such file "));
+  for (const char* sub :
+       {"/mem/c/sub", "/mem/c", "/mem", "/cpu/c/sub", "/cpu/c", "/cpu", "/u/c", "/u", ""}) {
+    rmdir((d + sub).c_str());
+  }
 }

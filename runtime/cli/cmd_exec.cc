@@ -29,6 +29,8 @@ static absl::StatusOr<int> RunExec(Context& ctx, const ParsedFlags& f) {
   }
   o.caps = f.GetAll("cap");
   o.no_new_privs = f.Has("no-new-privs");
+  o.ignore_paused = f.Has("ignore-paused");
+  o.cgroups = f.GetAll("cgroup");
   if (!absl::SimpleAtoi(f.GetOr("preserve-fds", "0"), &o.preserve_fds) || o.preserve_fds < 0) {
     return absl::InvalidArgumentError("--preserve-fds: not a non-negative number");
   }

@@ -63,6 +63,8 @@ struct ExecOptions {
   bool no_new_privs = false;
   int preserve_fds = 0;
   bool debug = false;
+  bool ignore_paused = false;        // exec into a frozen cgroup (runs once thawed)
+  std::vector<std::string> cgroups;  // --cgroup: [ctrl[,ctrl]:]sub-cgroup
 };
 
 // Runs a process in the container's namespaces and cgroup. Returns its

@@ -133,6 +133,22 @@ void WarnUnsupportedLsm(const Process& p, Logger& log) {
   }
 }
 
+// Before anything is made: a frozen cgroup would freeze the init halfway
+// (refused), a non-empty one is shared with other processes (a warning),
+// as runc does.
+absl::Status CheckExistingCgroup(const CgroupManager& cgroup, Logger& log) {
+  ASSIGN_OR_RETURN(bool frozen, cgroup.Frozen());
+  if (frozen) {
+    return absl::FailedPreconditionError(
+        "container's cgroup unexpectedly frozen (thaw it or choose another cgroupsPath)");
+  }
+  auto pids = cgroup.Pids();
+  if (pids.ok() && !pids->empty()) {
+    log.Warn(absl::StrCat("container's cgroup is not empty: ", pids->size(), " process(es) found"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptions& opts,
@@ -150,19 +166,23 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   }
   ASSIGN_OR_RETURN(Resources resources, ParseResources(spec.linux.resources));
   WarnUnsupportedLsm(*spec.process, log);
+  ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
+  std::unique_ptr<CgroupManager> cgroup =
+      NewCgroupManager(layout, spec.linux.cgroups_path, opts.id);
+  RETURN_IF_ERROR(CheckExistingCgroup(*cgroup, log));
   RETURN_IF_ERROR(store.Reserve(opts.id));
 
   // Until the end, any failure undoes everything done so far.
   pid_t init_pid = 0;
-  std::unique_ptr<CgroupManager> cgroup;
   bool ok = false;
+  bool cgroup_made = false;
   absl::Cleanup undo = [&] {
     if (ok) return;
     if (init_pid > 0) {
       kill(init_pid, SIGKILL);
       waitpid(init_pid, nullptr, 0);
     }
-    if (cgroup) (void)cgroup->Destroy();
+    if (cgroup_made) (void)cgroup->Destroy();
     (void)store.Remove(opts.id);
   };
 
@@ -176,10 +196,9 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   UniqueFd fifo_fd(open(fifo.c_str(), O_PATH | O_CLOEXEC));
   if (!fifo_fd) return ErrnoStatus("open", fifo);
 
-  ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
-  cgroup = NewCgroupManager(layout, spec.linux.cgroups_path, opts.id);
   // The directories exist before the init starts: it is born in them and
   // may bind-mount them.
+  cgroup_made = true;
   if (absl::Status st = cgroup->Create(); !st.ok()) {
     // Rootless: without a delegated cgroup there is none to use, as with runc.
     if (geteuid() == 0 || st.code() != absl::StatusCode::kPermissionDenied) return st;

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "common/status.h"
+#include "runtime/cgroups/manager.h"
 #include "runtime/console.h"
 #include "runtime/container/container.h"
 #include "runtime/container/tty_proxy.h"
@@ -153,8 +154,11 @@ absl::StatusOr<int> ExecInContainer(const StateStore& store, const ExecOptions& 
   ContainerStatus status = ComputeStatus(store, state);
   if (status == ContainerStatus::kStopped)
     return absl::FailedPreconditionError("cannot exec in a stopped container");
-  if (status == ContainerStatus::kPaused)
+  if (status == ContainerStatus::kPaused && !opts.ignore_paused)
     return absl::FailedPreconditionError("cannot exec in a paused container");
+  if (!opts.cgroups.empty()) {
+    ASSIGN_OR_RETURN(state.cgroup_paths, SubCgroupPaths(state.cgroup_paths, opts.cgroups));
+  }
   auto spec = ParseSpec(state.config.dump());
   if (!spec.ok()) return Annotate(spec.status(), "container config");
   ASSIGN_OR_RETURN(Process process, BuildProcess(*spec, opts));
