@@ -2,6 +2,9 @@
 # linux.resources at create and through `update`, read back from the
 # container's cgroup; devices rules enforced; pause/resume seen in `state`;
 # ps and events --stats; ps of a stopped container is empty, not an error;
+# device access "rwa" accepted (r, w, m kept, as runc); update --memory -1
+# lifts memsw too; a shorter cfs period under a parent's quota is written
+# after the quota (the kernel's EINVAL otherwise);
 # an OOM kill shows as exit 137.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/helpers.sh"
@@ -14,7 +17,8 @@ set_config "$B" '.linux.resources = {
   "memory": {"limit": 67108864, "reservation": 33554432},
   "cpu": {"shares": 512, "quota": 50000, "period": 100000},
   "pids": {"limit": 64},
-  "devices": [{"allow": false, "access": "rwm"}]}'
+  "devices": [{"allow": false, "access": "rwm"},
+              {"allow": false, "type": "c", "major": 1, "minor": 11, "access": "rwa"}]}'
 id=$(new_id res)
 (cd "$B" && rt run -d "$id") || fail "run -d with resources failed"
 pid=$(rt state "$id" | jq -r .pid)
@@ -48,6 +52,14 @@ if [[ -d /sys/fs/cgroup/memory ]]; then
 fi
 echo '{"pids": {"limit": 16}}' | rt update -r - "$id" || fail "update -r - failed"
 [[ -d /sys/fs/cgroup/pids ]] && assert_eq 16 "$(cat "$(cgfile pids pids.max)")" "pids.max after update -r"
+# v1: with memsw limited, --memory -1 lifts both (memsw first), as runc.
+if [[ -f $(cgfile memory memory.memsw.limit_in_bytes) ]]; then
+  rt update --memory 64m --memory-swap 96m "$id" || fail "update --memory 64m --memory-swap 96m failed"
+  assert_eq $((96 << 20)) "$(cat "$(cgfile memory memory.memsw.limit_in_bytes)")" "memsw limit after update"
+  rt update --memory -1 "$id" 2>"$T/err" || fail "update --memory -1 failed: $(cat "$T/err")"
+  [[ $(cat "$(cgfile memory memory.limit_in_bytes)") -gt $((1 << 40)) ]] || fail "memory limit not lifted by --memory -1"
+  [[ $(cat "$(cgfile memory memory.memsw.limit_in_bytes)") -gt $((1 << 40)) ]] || fail "memsw limit not lifted by --memory -1"
+fi
 err=$(rt update --memory lots "$id" 2>&1) && fail "update --memory lots succeeded"
 assert_contains "$err" "lots" "error for a bad --memory"
 
@@ -74,6 +86,24 @@ out=$(rt ps "$id" 2>"$T/err") || fail "ps of a stopped container failed: $(cat "
 assert_eq 1 "$(grep -c . <<<"$out")" "lines of ps (header only) for a stopped container: $out"
 rt delete --force "$id"
 nothing_left "$id"
+
+# v1: a parent with a 50% quota; --cpu-period 10000 --cpu-quota 3000 needs
+# the quota written first (period first is EINVAL: 50000/10000 > parent's).
+if [[ -d /sys/fs/cgroup/cpu ]]; then
+  pod=berth-pod-$TAG
+  idp=$(new_id respod)
+  mkdir -p "/sys/fs/cgroup/cpu/$pod" && echo 50000 >"/sys/fs/cgroup/cpu/$pod/cpu.cfs_quota_us" ||
+    fail "cannot set up the parent cpu cgroup"
+  on_exit "rt delete --force $idp; find /sys/fs/cgroup -maxdepth 2 -type d -name $pod -exec rmdir {} +"
+  set_config "$B" '.linux.resources = {"cpu": {"quota": 20000, "period": 100000}} | .linux.cgroupsPath = $p
+    | .process.args = ["sleep", "30.'"$MARK_NUM"'"]' --arg p "/$pod/$idp"
+  (cd "$B" && rt run -d "$idp") || fail "run -d in the pod failed"
+  rt update --cpu-period 10000 --cpu-quota 3000 "$idp" 2>"$T/err" || fail "update of period and quota under a pod limit: $(cat "$T/err")"
+  assert_eq 10000 "$(cat "/sys/fs/cgroup/cpu/$pod/$idp/cpu.cfs_period_us")" "cfs period after update"
+  assert_eq 3000 "$(cat "/sys/fs/cgroup/cpu/$pod/$idp/cpu.cfs_quota_us")" "cfs quota after update"
+  rt delete --force "$idp"
+  set_config "$B" 'del(.linux.cgroupsPath)'
+fi
 
 # OOM: a 16 MiB limit and a 64 MiB allocation: killed by the kernel, exit 137.
 set_config "$B" '.linux.resources = {"memory": {"limit": 16777216, "swap": 16777216}}

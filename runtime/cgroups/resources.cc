@@ -1,5 +1,7 @@
 #include "runtime/cgroups/resources.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
@@ -72,6 +74,22 @@ absl::Status Write(const std::string& dir, const std::string& file, const std::s
     return absl::OkStatus();
   }
   return Annotate(WriteFile(path, value), absl::StrCat("set ", file, "=", value));
+}
+
+// A period shorter than the current one may be refused (EINVAL) while the
+// old quota over the new period would exceed the parent's limit: then the
+// quota goes first and the period is written again after it (runc's order).
+absl::Status WriteCfsPeriodQuota(const std::string& d, std::optional<uint64_t> period,
+                                 std::optional<int64_t> quota, Logger* log) {
+  bool retry_period = false;
+  if (period) {
+    absl::Status st = Write(d, "cpu.cfs_period_us", std::to_string(*period), log);
+    retry_period = st.code() == absl::StatusCode::kInvalidArgument && quota.has_value();
+    if (!st.ok() && !retry_period) return st;
+  }
+  if (quota) RETURN_IF_ERROR(Write(d, "cpu.cfs_quota_us", std::to_string(*quota), log));
+  if (retry_period) RETURN_IF_ERROR(Write(d, "cpu.cfs_period_us", std::to_string(*period), log));
+  return absl::OkStatus();
 }
 
 std::string Dev(int64_t major, int64_t minor) { return absl::StrCat(major, ":", minor); }
@@ -196,8 +214,11 @@ absl::StatusOr<Resources> ParseResources(const json& j, const std::string& prefi
       RETURN_IF_ERROR(GetInt(e["minor"], &rule.minor));
       RETURN_IF_ERROR(GetString(e["access"], &rule.access));
       if (rule.access.empty()) rule.access = "rwm";
-      if (rule.access.find_first_not_of("rwm") != std::string::npos)
-        return Bad(e["access"], "letters of \"rwm\"");
+      // runc accepts any letters and acts on r, w and m only: keep those.
+      rule.access.erase(std::remove_if(rule.access.begin(), rule.access.end(),
+                                       [](char c) { return c != 'r' && c != 'w' && c != 'm'; }),
+                        rule.access.end());
+      if (rule.access.empty()) return Bad(e["access"], "at least one of \"r\", \"w\", \"m\"");
       r.devices.push_back(rule);
     }
   }
@@ -247,7 +268,11 @@ uint64_t BlkioWeightToIoWeight(uint64_t weight) {
 absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string>& paths,
                      Logger* log) {
   if (std::string d = ControllerDir(paths, "memory"); !d.empty()) {
-    const auto& m = r.memory;
+    auto m = r.memory;
+    // No memory limit means no swap limit either, as runc (when the kernel
+    // has memsw at all).
+    if (m.limit && *m.limit < 0 && !m.swap && PathExists(d + "/memory.memsw.limit_in_bytes"))
+      m.swap = -1;
     if (m.limit || m.swap) {
       // memsw must stay >= the limit at every step: order the two writes.
       auto cur = ReadFile(d + "/memory.memsw.limit_in_bytes");
@@ -269,8 +294,7 @@ absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string
   if (std::string d = ControllerDir(paths, "cpu"); !d.empty()) {
     const auto& c = r.cpu;
     if (c.shares) RETURN_IF_ERROR(Write(d, "cpu.shares", std::to_string(*c.shares), log));
-    if (c.period) RETURN_IF_ERROR(Write(d, "cpu.cfs_period_us", std::to_string(*c.period), log));
-    if (c.quota) RETURN_IF_ERROR(Write(d, "cpu.cfs_quota_us", std::to_string(*c.quota), log));
+    RETURN_IF_ERROR(WriteCfsPeriodQuota(d, c.period, c.quota, log));
     if (c.realtime_period)
       RETURN_IF_ERROR(Write(d, "cpu.rt_period_us", std::to_string(*c.realtime_period), log));
     if (c.realtime_runtime)
@@ -292,10 +316,13 @@ absl::Status ApplyV1(const Resources& r, const std::map<std::string, std::string
     }
     if (b.leaf_weight)
       RETURN_IF_ERROR(Write(d, "blkio.leaf_weight", std::to_string(*b.leaf_weight), log));
+    // Without CFQ the per-device weights are BFQ's.
+    const char* weight_device =
+        PathExists(d + "/blkio.weight_device") ? "blkio.weight_device" : "blkio.bfq.weight_device";
     for (const auto& w : b.weight_device) {
       if (w.weight)
-        RETURN_IF_ERROR(Write(d, "blkio.weight_device",
-                              absl::StrCat(Dev(w.major, w.minor), " ", *w.weight), log));
+        RETURN_IF_ERROR(
+            Write(d, weight_device, absl::StrCat(Dev(w.major, w.minor), " ", *w.weight), log));
       if (w.leaf_weight)
         RETURN_IF_ERROR(Write(d, "blkio.leaf_weight_device",
                               absl::StrCat(Dev(w.major, w.minor), " ", *w.leaf_weight), log));
@@ -381,8 +408,9 @@ absl::Status ApplyV2(const Resources& r, const std::string& d, Logger* log) {
     std::string path = absl::StrCat(d, "/", key);
     if (!PathExists(path)) {
       return absl::NotFoundError(
-          absl::StrCat("linux.resources.unified: ", key,
-                       " is not a file of this cgroup (controller not enabled?)"));
+          absl::StrCat("linux.resources.unified: invalid configuration: ", key,
+                       " is not a file of this cgroup (controller not enabled, or a cgroup v1 "
+                       "controller?)"));
     }
     RETURN_IF_ERROR(
         Annotate(WriteFile(path, value), absl::StrCat("linux.resources.unified.", key)));

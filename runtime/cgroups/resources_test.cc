@@ -111,6 +111,16 @@ TEST_CASE("v2: controllers are enabled down the tree, then the files written") {
 
   Resources unified = MustParse(R"({"unified": {"memory.nope": "1"}})");
   CHECK(cg->Set(unified, nullptr).message() ==
-        "linux.resources.unified: memory.nope is not a file of this cgroup (controller not "
-        "enabled?)");
+        "linux.resources.unified: invalid configuration: memory.nope is not a file of this "
+        "cgroup (controller not enabled, or a cgroup v1 controller?)");
+}
+
+TEST_CASE("device access letters other than r, w, m are dropped, as runc") {
+  Resources r = MustParse(
+      R"({"devices": [{"allow": false, "type": "c", "major": 1, "minor": 11, "access": "rwa"}]})");
+  REQUIRE(r.devices.size() == 1);
+  CHECK(r.devices[0].V1Line() == "c 1:11 rw");
+  auto bad =
+      ParseResources(nlohmann::json::parse(R"({"devices": [{"allow": true, "access": "x"}]})"));
+  CHECK(!bad.ok());
 }
