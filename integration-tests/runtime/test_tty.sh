@@ -7,6 +7,9 @@
 #   - terminal true without --console-socket on create fails with a clear
 #     error (one line naming the console socket), nothing left behind
 #   - `run` in the foreground with terminal true, under script(1), works
+#   - the pty is owned by process.user.uid (1000 here), its group stays the
+#     devpts gid=5, so a non-root process can use its terminal; the same for
+#     `exec -t --user`
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/helpers.sh"
 
@@ -92,5 +95,25 @@ assert_eq 1 "$(probe_value "$out" tty.stdin)" "tty.stdin of foreground run (outp
 assert_eq 1 "$(probe_value "$out" tty.stdout)" "tty.stdout of foreground run"
 assert_eq 1 "$(probe_value "$out" tty.ctty)" "tty.ctty of foreground run"
 nothing_left "$IDR"
+
+# ---------------------------------------------------------------- tty owner
+Bo=$T/bundle-owner
+make_bundle "$Bo"
+set_config "$Bo" '.process.terminal = true | .process.user = {uid: 1000, gid: 100}
+  | .process.args = ["sh", "-c", "stat -c owner=%u:%g $(tty)"]'
+IDO=$(new_id tty-own)
+cmd="$(printf '%q ' "$RUNTIME" --root "$ROOT" run --bundle "$Bo" "$IDO")"
+out=$(timeout 15 script -qec "$cmd" /dev/null </dev/null 2>"$T/err" | tr -d '\r' | sed -n 's/^.*\(owner=\)/\1/p')
+assert_eq 1000:5 "$(probe_value "$out" owner)" "owner of the pty of a uid 1000 process (stderr: $(cat "$T/err"))"
+nothing_left "$IDO"
+# exec -t --user: the exec'd process's own pty
+set_config "$Bo" '.process.terminal = false | .process.user = {uid: 0, gid: 0} | .process.args = ["sleep", "30.'"$MARK_NUM"'"]'
+rt run -d --bundle "$Bo" "$IDO" </dev/null >/dev/null 2>"$T/err" || fail "run -d failed: $(cat "$T/err")"
+on_exit rt delete -f "$IDO"
+cmd="$(printf '%q ' "$RUNTIME" --root "$ROOT" exec -t --user 1000:100 "$IDO" sh -c 'stat -c owner=%u:%g $(tty)')"
+out=$(timeout 15 script -qec "$cmd" /dev/null </dev/null 2>"$T/err" | tr -d '\r' | sed -n 's/^.*\(owner=\)/\1/p')
+assert_eq 1000:5 "$(probe_value "$out" owner)" "owner of the pty of exec -t --user 1000 (stderr: $(cat "$T/err"))"
+rt delete -f "$IDO" >/dev/null 2>&1
+nothing_left "$IDO"
 
 pass

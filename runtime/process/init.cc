@@ -142,6 +142,20 @@ absl::StatusOr<UniqueFd> WaitForStart(int fifo_fd) {
   return fd;
 }
 
+// The process's terminal (our pty's slave, on stdin) is handed to its user,
+// so that a non-root process can use it; the group stays the one devpts
+// gave it (gid=5 "tty" in the usual config), as runc does.
+absl::Status ChownTerminal(const Process& p) {
+  if (!p.terminal || !isatty(STDIN_FILENO)) return absl::OkStatus();
+  if (fchown(STDIN_FILENO, p.user.uid, static_cast<gid_t>(-1)) != 0 && errno != EINVAL &&
+      errno != EPERM) {
+    // EINVAL/EPERM: the uid or the pty's owner is not mapped in our user
+    // namespace; nothing we can change then.
+    return ErrnoStatus("fchown terminal", absl::StrCat("process.user.uid ", p.user.uid));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> LookPath(const Process& p) {
@@ -200,6 +214,7 @@ absl::Status ApplyProcessIdentity(const Process& p, SeccompFilter* seccomp,
   if (setgroups(groups.size(), groups.data()) != 0 && !(errno == EPERM && groups.empty())) {
     return ErrnoStatus("setgroups", "process.user.additionalGids");
   }
+  RETURN_IF_ERROR(ChownTerminal(p));
   if (setresgid(p.user.gid, p.user.gid, p.user.gid) != 0) {
     return ErrnoStatus("setresgid", absl::StrCat("process.user.gid ", p.user.gid));
   }
