@@ -6,6 +6,8 @@
 #     args and env as configured
 #   - a failing prestart hook makes create fail; nothing is left behind
 #   - a hook timeout is enforced (timeout 1, sleep 5 => create fails in < 4 s)
+#   - a createContainer hook runs with the container's rootfs as its cwd
+#     (before pivot_root: its host path), as runc
 # createContainer and startContainer run in the container's mount namespace,
 # so the hook directory is bind-mounted into the container at the same
 # absolute path ($T/hooks): the script and its log resolve on both sides.
@@ -23,6 +25,7 @@ cat >"$H/hook.sh" <<EOS
 # hook.sh KIND EXTRA: log "KIND EXTRA HOOKVAR STATE-JSON" (one line)
 state=\$(cat)
 echo "\$1 \$2 \${HOOKVAR:-unset} \$state" >>$LOG
+pwd >$H/cwd.\$1
 EOS
 chmod 0755 "$H/hook.sh"
 
@@ -78,6 +81,7 @@ for k in "${KINDS[@]}"; do
     *) assert_eq "$pid" "$(jq -r .pid <<<"$state")" "pid in the state given to the $k hook" ;;
   esac
 done
+assert_eq "$B/rootfs" "$(cat "$H/cwd.createContainer")" "cwd of the createContainer hook"
 for k in prestart createRuntime createContainer; do
   assert_eq creating "$(grep "^$k " "$LOG" | cut -d' ' -f4- | jq -r .status)" "status given to the $k hook"
 done

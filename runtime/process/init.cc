@@ -102,7 +102,9 @@ absl::Status SetUpContainer(const InitConfig& c, std::string* state_json) {
   RETURN_IF_ERROR(c.sync->Send(SyncType::kRunHooks));
   ASSIGN_OR_RETURN(SyncMessage done, c.sync->Expect(SyncType::kHooksDone));
   *state_json = done.text;
-  // createContainer hooks: in the container's namespaces, before pivot_root.
+  // createContainer hooks: in the container's namespaces, before pivot_root,
+  // in the rootfs (runc's cwd for them; EnterRootfs starts there anyway).
+  RETURN_IF_ERROR(sys.Chdir(c.rootfs));
   RETURN_IF_ERROR(RunHooks(spec.hooks.create_container, "createContainer", *state_json));
 
   std::vector<std::string> host_pseudo;
