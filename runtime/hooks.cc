@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
@@ -26,6 +28,13 @@ int64_t NowMs() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// "signal: bad system call (31)": Go's wording (runc's errors), and the number.
+std::string SignalText(int sig) {
+  const char* name = strsignal(sig);
+  return absl::StrCat("signal: ", absl::AsciiStrToLower(name != nullptr ? name : "unknown"), " (",
+                      sig, ")");
 }
 
 absl::Status RunHook(const Hook& hook, const std::string& name, const std::string& state_json) {
@@ -82,7 +91,7 @@ absl::Status RunHook(const Hook& hook, const std::string& name, const std::strin
   while (!stderr_text.empty() && stderr_text.back() == '\n') stderr_text.pop_back();
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
   std::string how = WIFEXITED(status) ? absl::StrCat("exit status ", WEXITSTATUS(status))
-                                      : absl::StrCat("signal ", WTERMSIG(status));
+                                      : SignalText(WTERMSIG(status));
   return absl::FailedPreconditionError(
       absl::StrCat(name, ": ", how, stderr_text.empty() ? "" : ", stderr: ", stderr_text));
 }
@@ -93,7 +102,7 @@ absl::Status RunHooks(const std::vector<Hook>& hooks, const std::string& stage,
                       const std::string& state_json) {
   for (size_t i = 0; i < hooks.size(); ++i) {
     RETURN_IF_ERROR(RunHook(
-        hooks[i], absl::StrCat("error running ", stage, " hook #", i, " (", hooks[i].path, ")"),
+        hooks[i], absl::StrCat(stage, ": error running hook #", i, " (", hooks[i].path, ")"),
         state_json));
   }
   return absl::OkStatus();

@@ -2,7 +2,9 @@
 # linux.seccomp: the filter is in force for the container's process and for
 # exec'd ones (Seccomp: 2), an ERRNO action returns its errnoRet, a
 # KILL_PROCESS action kills with SIGSYS (exit 159), argument conditions
-# select, and it loads with and without noNewPrivileges.
+# select, and it loads with and without noNewPrivileges. startContainer
+# hooks run under the filter (as runc): a hook making a KILLed syscall fails
+# the run with "error running hook" and "bad system call".
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/helpers.sh"
 need_root
@@ -51,4 +53,19 @@ if [[ $RUNTIME == *berth-runtime ]]; then
   assert_contains "$err" "linux.seccomp.defaultAction" "error for a bad defaultAction"
 fi
 nothing_left "sbad-$TAG"
+
+# startContainer hook under the filter (noNewPrivileges true and false).
+for nnp in true false; do
+  set_config "$B" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+      "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+      "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"}]}
+    | .process.noNewPrivileges = ($nnp == "true")
+    | .hooks = {startContainer: [{path: "/bin/sh", args: ["sh", "-c", "mkdir /tmp/hook-dir"]}]}
+    | .process.args = ["true"]' --arg nnp "$nnp"
+  out=$(cd "$B" && rt run "shook-$TAG" </dev/null 2>&1) && fail "run with a startContainer hook killed by seccomp succeeded (nnp $nnp)"
+  assert_contains "$out" "error running hook" "run with a startContainer hook under seccomp (nnp $nnp)"
+  assert_contains "$out" "bad system call" "run with a startContainer hook under seccomp (nnp $nnp)"
+  rt delete -f "shook-$TAG" >/dev/null 2>&1
+  nothing_left "shook-$TAG"
+done
 pass

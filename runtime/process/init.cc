@@ -288,12 +288,17 @@ void RunContainerInit(const InitConfig& c) {
   };
   auto started = WaitForStart(c.fifo_fd);
   if (!started.ok()) die(started.status());
+  // As runc: startContainer hooks run as the process will, after the
+  // identity change and under its seccomp filter.
+  if (absl::Status st = ApplyProcessIdentity(proc, seccomp->get(), state_json); !st.ok()) die(st);
+  if (*seccomp != nullptr && proc.no_new_privileges) {
+    if (absl::Status st = (*seccomp)->Load(state_json); !st.ok()) die(st);
+  }
   if (absl::Status s = RunHooks(spec.hooks.start_container, "startContainer", state_json); !s.ok())
     die(s);
-  if (absl::Status st = ApplyProcessIdentity(proc, seccomp->get(), state_json); !st.ok()) die(st);
   (void)CloseExtraFds(c.preserve_fds);
   (void)started->release();  // closed by execve (O_CLOEXEC), which `start` waits for
-  die(ExecProcess({&proc, *exec_path, seccomp->get(), state_json}));
+  die(ExecProcess({&proc, *exec_path, nullptr, state_json}));
   _exit(255);
 }
 
