@@ -1,5 +1,6 @@
 #include "manager/berthctl/attach.h"
 
+#include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -54,6 +55,18 @@ absl::Status WriteAll(int fd, const char* data, size_t n) {
   return absl::OkStatus();
 }
 
+// CloseIO reaches the shim by another path (manager, shim socket) than the
+// bytes sent on the attach socket, and the shim drops input that comes after
+// it: wait (at most 2 s) until the shim has read all of it. SIOCOUTQ on a
+// unix socket counts the bytes the peer has not consumed yet.
+void WaitForPeerToRead(int sock) {
+  for (int i = 0; i < 200; ++i) {
+    int pending = 0;
+    if (::ioctl(sock, SIOCOUTQ, &pending) != 0 || pending == 0) return;
+    ::usleep(10 * 1000);
+  }
+}
+
 // Copies the socket to stdout until it ends, and stdin to the socket until
 // stdin ends (then on_stdin_eof, once).
 absl::Status Pump(int sock, bool forward_stdin, const std::function<void()>& on_stdin_eof) {
@@ -73,6 +86,7 @@ absl::Status Pump(int sock, bool forward_stdin, const std::function<void()>& on_
                       : RetryEintr([&] { return ::read(STDIN_FILENO, buf, sizeof buf); });
       if (n > 0 && ::send(sock, buf, static_cast<size_t>(n), MSG_NOSIGNAL) >= 0) continue;
       nfds = 1;  // stdin ended (or the socket refuses input): keep reading output
+      WaitForPeerToRead(sock);
       on_stdin_eof();
     }
   }
