@@ -88,8 +88,10 @@ assert_eq "REF TYPE DIGEST SIZE PLATFORMS LABELS" "$(head -1 <<<"$ls_out" | xarg
 assert_contains "$ls_out" "docker.io/library/bb:docker" "images ls"
 line=$(grep '^docker.io/library/bb:oci ' <<<"$ls_out") || fail "bb:oci not listed: $ls_out"
 oci_manifest=$(tar -xOf "$oci_tar" index.json | jq -r '.manifests[0].digest')
-assert_contains "$line" "application/vnd.oci.image.manifest.v1+json $oci_manifest" "bb:oci line"
-assert_contains "$line" "linux/$arch" "bb:oci platform"
+read -r _ type digest size unit platform labels <<<"$line"
+assert_eq "application/vnd.oci.image.manifest.v1+json $oci_manifest" "$type $digest" "bb:oci type, digest"
+[[ $size =~ ^[0-9.]+$ && $unit == MiB ]] || fail "bb:oci size: '$size $unit'"
+assert_eq "linux/$arch -" "$platform $labels" "bb:oci platform, labels"
 assert_eq "docker.io/library/bb:docker
 docker.io/library/bb:oci" "$(ctl images ls -q | sort)" "images ls -q"
 
