@@ -5,7 +5,7 @@
 # device access "rwa" accepted (r, w, m kept, as runc); update --memory -1
 # lifts memsw too; a shorter cfs period under a parent's quota is written
 # after the quota (the kernel's EINVAL otherwise);
-# an OOM kill shows as exit 137.
+# an OOM kill shows as exit 137, and `events` reports it at once.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/helpers.sh"
 need_root
@@ -111,4 +111,20 @@ set_config "$B" '.linux.resources = {"memory": {"limit": 16777216, "swap": 16777
 (cd "$B" && rt run "oom-$TAG" >/dev/null 2>&1)
 assert_eq 137 "$?" "exit code of an OOM-killed process"
 nothing_left "oom-$TAG"
+
+# `events` (default 5 s interval) reports an OOM kill within a second or two,
+# as {"type":"oom","id":ID}, and ends when the container stops.
+set_config "$B" '.process.args = ["sleep", "30.'"$MARK_NUM"'"]'
+ido=$(new_id oomev)
+(cd "$B" && rt run -d "$ido") || fail "run -d with a 16 MiB limit failed"
+rt events "$ido" >"$T/events.log" 2>&1 &
+EV=$!
+on_exit "kill $EV"
+wait_for "grep -q '\"type\":\"stats\"' '$T/events.log'" 5 || fail "events printed no stats: $(cat "$T/events.log")"
+rt exec "$ido" dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null 2>&1
+wait_for "grep -q '\"type\":\"oom\"' '$T/events.log'" 3 || fail "no oom event within 3 s of an OOM kill: $(cat "$T/events.log")"
+grep -qF '{"type":"oom","id":"'"$ido"'"}' "$T/events.log" || fail "oom event not {\"type\":\"oom\",\"id\":...}: $(grep oom "$T/events.log")"
+rt delete --force "$ido"
+wait_for "! kill -0 $EV 2>/dev/null" 10 || fail "events did not end after the container was deleted"
+nothing_left "$ido"
 pass

@@ -35,24 +35,32 @@ absl::StatusOr<int> RunEvents(Context& ctx, const ParsedFlags& f) {
   }
   ASSIGN_OR_RETURN(int64_t interval, ParseDurationMs(f.GetOr("interval", "5s")));
   if (interval <= 0) return absl::InvalidArgumentError("duration interval must be greater than 0");
-  // Stats every interval, and an "oom" event when the kernel's OOM-kill
-  // counter grows, until the container stops.
-  uint64_t ooms = 0;
-  for (bool first = true;; first = false) {
-    auto stats = ContainerStats(ctx.store, id);
-    if (!stats.ok()) return first ? stats.status() : absl::StatusOr<int>(0);
-    const auto& raw = (*stats)["data"]["memory"]["raw"];
-    uint64_t now = raw.is_object() ? raw.value("oom_kill", uint64_t{0}) : 0;
-    if (now > ooms && !first) {
+  // Stats every interval; an "oom" event as soon as the kernel's OOM-kill
+  // counter grows (checked every 100 ms); until the container stops.
+  using Clock = std::chrono::steady_clock;
+  const auto period = std::chrono::milliseconds(interval);
+  const auto tick = std::min(period, std::chrono::milliseconds(100));
+  auto next_stats = Clock::now();
+  ASSIGN_OR_RETURN(uint64_t ooms, ContainerOomKills(ctx.store, id));
+  for (;;) {
+    auto now_ooms = ContainerOomKills(ctx.store, id);
+    if (!now_ooms.ok()) return 0;
+    if (*now_ooms > ooms) {
       nlohmann::ordered_json oom;
       oom["type"] = "oom";
       oom["id"] = id;
       printf("%s\n", oom.dump().c_str());
+      fflush(stdout);
     }
-    ooms = now;
-    printf("%s\n", stats->dump().c_str());
-    fflush(stdout);
-    std::this_thread::sleep_for(std::chrono::milliseconds(interval));
+    ooms = *now_ooms;
+    if (Clock::now() >= next_stats) {
+      auto stats = ContainerStats(ctx.store, id);
+      if (!stats.ok()) return 0;
+      printf("%s\n", stats->dump().c_str());
+      fflush(stdout);
+      next_stats += period;
+    }
+    std::this_thread::sleep_for(tick);
   }
 }
 

@@ -81,6 +81,10 @@ absl::Status PauseContainer(const StateStore& store, const std::string& id, bool
 // Every pid in the container's cgroup (`ps`).
 absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id);
 
+// The kernel's count of OOM kills in the container's memory cgroup (0
+// without one); an error once the container is stopped.
+absl::StatusOr<uint64_t> ContainerOomKills(const StateStore& store, const std::string& id);
+
 // {"type":"stats","id":...,"data":{...}} as `events --stats` prints it.
 absl::StatusOr<nlohmann::ordered_json> ContainerStats(const StateStore& store,
                                                       const std::string& id);

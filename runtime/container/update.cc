@@ -5,7 +5,11 @@
 
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/file_util.h"
 #include "common/status.h"
 #include "runtime/container/container.h"
 
@@ -59,6 +63,25 @@ absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const 
     return std::vector<pid_t>{};
   }
   return pids;
+}
+
+absl::StatusOr<uint64_t> ContainerOomKills(const StateStore& store, const std::string& id) {
+  ContainerStatus status;
+  ASSIGN_OR_RETURN(ContainerState state, LoadLive(store, id, &status));
+  // v1: memory.oom_control, v2: memory.events; both say "oom_kill N".
+  std::string file;
+  if (std::string d = ControllerDir(state.cgroup_paths, "memory"); !d.empty()) {
+    file = d + "/memory.oom_control";
+  } else if (auto it = state.cgroup_paths.find(""); it != state.cgroup_paths.end()) {
+    file = it->second + "/memory.events";
+  }
+  auto text = file.empty() ? absl::StatusOr<std::string>("") : ReadFile(file);
+  if (!text.ok()) return uint64_t{0};  // no memory controller: never an OOM
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    uint64_t n;
+    if (absl::ConsumePrefix(&line, "oom_kill ") && absl::SimpleAtoi(line, &n)) return n;
+  }
+  return uint64_t{0};
 }
 
 absl::StatusOr<nlohmann::ordered_json> ContainerStats(const StateStore& store,
