@@ -4,7 +4,9 @@
 #     differs from the host's /proc/$$/ns inodes) and the process is pid 1
 #   - a network namespace given by path (ip netns add) is joined
 #   - a user namespace with uid/gid mappings (0 -> 100000, size 65536): uid 0
-#     inside, uid/gid 100000 as the host sees the process
+#     inside, uid/gid 100000 as the host sees the process; bind mounts whose
+#     sources the mapped root cannot reach (a 0700 host directory) still
+#     mount (the runtime clones them first, with its own credentials)
 #   - a cgroup namespace: new ns.cgroup, and the process sees its cgroups as /
 #   - a time namespace, when the kernel has them: new ns.time and
 #     linux.timeOffsets shift CLOCK_BOOTTIME (/proc/uptime)
@@ -67,6 +69,18 @@ assert_eq "0 100000 65536" "$(awk '{print $1, $2, $3}' /proc/"$pid"/uid_map)" "u
 assert_eq "0 100000 65536" "$(awk '{print $1, $2, $3}' /proc/"$pid"/gid_map)" "gid_map"
 rt delete --force "$IDU" 2>"$T/err" || fail "delete --force of the userns container failed: $(cat "$T/err")"
 nothing_left "$IDU" "probe ids ns sleep 10.$MARK_NUM"
+
+# Two bind mounts of sources inside a 0700 root-owned directory.
+mkdir -p "$T/private/one" "$T/private/two" && chmod 0700 "$T/private"
+echo one >"$T/private/one/file" && echo two >"$T/private/two/file"
+mkdir -p "$Bu/rootfs/mnt/one" "$Bu/rootfs/mnt/two"  # (the mapped root may not mkdir there)
+set_config "$Bu" '.mounts += [{source: $one, destination: "/mnt/one", options: ["bind"]},
+    {source: $two, destination: "/mnt/two", options: ["rbind", "ro"]}]
+  | .process.args = ["cat", "/mnt/one/file", "/mnt/two/file"]' --arg one "$T/private/one" --arg two "$T/private/two"
+out=$(rt run --bundle "$Bu" "$(new_id ns-user-priv)" </dev/null 2>"$T/err") ||
+  fail "run with a user namespace and binds of unreachable sources failed: $(cat "$T/err")"
+assert_eq "one two" "$(echo $out)" "files read through binds of sources the mapped root cannot reach"
+nothing_left "$(new_id ns-user-priv)"
 
 # ---------------------------------------------------------------- cgroup namespace
 Bc=$T/bundle-cgroupns

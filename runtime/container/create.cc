@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include "runtime/namespaces.h"
 #include "runtime/process/clone.h"
 #include "runtime/process/init.h"
+#include "runtime/rootfs/mounts.h"
 #include "runtime/spec/validate.h"
 
 namespace berth::runtime {
@@ -149,6 +151,28 @@ absl::Status CheckExistingCgroup(const CgroupManager& cgroup, Logger& log) {
   return absl::OkStatus();
 }
 
+// With a user namespace, the container's root may not be able to reach a
+// bind-mount source by path (a 0700 directory of the host's): clone each
+// one now, with our credentials, as a detached mount the init attaches
+// (it inherits the fds). Without open_tree (Linux < 5.2) the init binds by
+// path, as before.
+absl::StatusOr<std::vector<UniqueFd>> OpenBindSources(const Spec& spec,
+                                                      std::map<size_t, int>* by_index) {
+  std::vector<UniqueFd> fds;
+  if (!spec.HasNamespace(NsType::kUser)) return fds;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const Mount& m = spec.mounts[i];
+    if (m.type != "bind" && !ParseMountOptions(m.options).bind()) continue;
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                     ((ParseMountOptions(m.options).flags & MS_REC) ? AT_RECURSIVE : 0);
+    UniqueFd fd(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, m.source.c_str(), flags)));
+    if (!fd) continue;  // the init binds by path, and reports a missing source
+    (*by_index)[i] = fd.get();
+    fds.push_back(std::move(fd));
+  }
+  return fds;
+}
+
 }  // namespace
 
 absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptions& opts,
@@ -234,6 +258,8 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   init.cgroup_v2 = layout.mode == CgroupMode::kV2;
   init.cgroup_paths = cgroup->Paths();
   init.cgroup_v2_fd = cgroup_v2.get();
+  ASSIGN_OR_RETURN(std::vector<UniqueFd> bind_sources,
+                   OpenBindSources(spec, &init.mount_source_fds));
   pid_t stage1 = fork();
   if (stage1 < 0) return ErrnoStatus("fork", "stage 1");
   if (stage1 == 0) {
@@ -242,6 +268,7 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   }
   child.Close();
   console.reset();
+  bind_sources.clear();
   log.Debug(absl::StrCat("stage 1 is pid ", stage1));
 
   // Stage 1: id maps, then the init's pid. The init writes to the same

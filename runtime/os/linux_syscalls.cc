@@ -14,6 +14,12 @@
 
 namespace berth::runtime {
 
+absl::Status LinuxSyscalls::MoveMount(int from_fd, const std::string& target) {
+  if (syscall(SYS_move_mount, from_fd, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return ErrnoStatus(absl::StrCat("move_mount fd ", from_fd, " to"), target);
+  return absl::OkStatus();
+}
+
 absl::Status LinuxSyscalls::Mount(const std::string& source, const std::string& target,
                                   const std::string& fstype, unsigned long flags,
                                   const std::string& data) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "runtime/os/syscalls.h"
 
 namespace berth::runtime {
@@ -34,6 +35,9 @@ class RecordingSyscalls : public Syscalls {
                      const std::string& fstype, unsigned long flags,
                      const std::string& data) override {
     return Record({"mount", source, target, fstype, flags, data});
+  }
+  absl::Status MoveMount(int from_fd, const std::string& target) override {
+    return Record({"move_mount", absl::StrCat("fd:", from_fd), target});
   }
   absl::Status Umount2(const std::string& target, int flags) override {
     return Record({"umount2", "", target, "", static_cast<unsigned long>(flags), ""});

@@ -25,6 +25,9 @@ class Syscalls {
   virtual absl::Status Mount(const std::string& source, const std::string& target,
                              const std::string& fstype, unsigned long flags,
                              const std::string& data) = 0;
+  // man 2 move_mount (MOVE_MOUNT_F_EMPTY_PATH): attaches the detached mount
+  // tree from_fd (an open_tree(OPEN_TREE_CLONE) fd) at target.
+  virtual absl::Status MoveMount(int from_fd, const std::string& target) = 0;
   // man 2 umount2
   virtual absl::Status Umount2(const std::string& target, int flags) = 0;
   // man 2 pivot_root
@@ -64,6 +67,7 @@ class LinuxSyscalls : public Syscalls {
   absl::Status Mount(const std::string& source, const std::string& target,
                      const std::string& fstype, unsigned long flags,
                      const std::string& data) override;
+  absl::Status MoveMount(int from_fd, const std::string& target) override;
   absl::Status Umount2(const std::string& target, int flags) override;
   absl::Status PivotRoot(const std::string& new_root, const std::string& put_old) override;
   absl::Status Chroot(const std::string& path) override;

@@ -80,6 +80,7 @@ RootfsConfig MakeRootfsConfig(const InitConfig& c) {
   rc.cgroup_namespace = c.spec->HasNamespace(NsType::kCgroup);
   rc.cgroup_v2 = c.cgroup_v2;
   rc.cgroup_paths = c.cgroup_paths;
+  rc.mount_source_fds = c.mount_source_fds;
   return rc;
 }
 

@@ -23,6 +23,7 @@ struct InitConfig {
   bool cgroup_v2 = false;
   std::map<std::string, std::string> cgroup_paths;  // CgroupManager::Paths()
   int cgroup_v2_fd = -1;                            // for CLONE_INTO_CGROUP
+  std::map<size_t, int> mount_source_fds;           // RootfsConfig::mount_source_fds
 };
 
 // Never returns: execs the user process or exits non-zero after sending

@@ -136,7 +136,9 @@ absl::Status MountCgroup(Syscalls& sys, const std::string& dest, const MountOpti
 
 bool IsDev(const std::string& destination) { return absl::StripSuffix(destination, "/") == "/dev"; }
 
-absl::Status MountOne(Syscalls& sys, const Mount& m, const RootfsConfig& config) {
+absl::Status MountOne(Syscalls& sys, const Mount& m, const RootfsConfig& config, int source_fd) {
+  // A detached clone of the source, made by the runtime: stat it through fd.
+  const std::string source = source_fd >= 0 ? absl::StrCat("/proc/self/fd/", source_fd) : m.source;
   MountOptions opts = ParseMountOptions(m.options);
   if (m.type == "proc" || m.type == "sysfs") {
     // Never mount these through a symlink (or onto a file): the target
@@ -152,8 +154,8 @@ absl::Status MountOne(Syscalls& sys, const Mount& m, const RootfsConfig& config)
   const bool bind = opts.bind() || m.type == "bind";
 
   // The mount point: a file for a bind mount of a file, else a directory.
-  bool file_target = bind && sys.Stat(m.source) != FileKind::kDirectory &&
-                     sys.Stat(m.source) != FileKind::kMissing;
+  bool file_target =
+      bind && sys.Stat(source) != FileKind::kDirectory && sys.Stat(source) != FileKind::kMissing;
   std::string parent = dest.substr(0, dest.rfind('/'));
   if (parent.size() >= config.rootfs.size())
     RETURN_IF_ERROR(MkdirAllUnder(sys, config.rootfs, parent));
@@ -166,11 +168,15 @@ absl::Status MountOne(Syscalls& sys, const Mount& m, const RootfsConfig& config)
   if (m.type == "cgroup") return MountCgroup(sys, dest, opts, config);
 
   if (bind) {
-    if (sys.Stat(m.source) == FileKind::kMissing) {
+    if (sys.Stat(source) == FileKind::kMissing) {
       return absl::NotFoundError(
           absl::StrCat("mount source ", m.source, " for ", m.destination, " does not exist"));
     }
-    RETURN_IF_ERROR(sys.Mount(m.source, dest, "", MS_BIND | (opts.flags & MS_REC), ""));
+    if (source_fd >= 0) {
+      RETURN_IF_ERROR(sys.MoveMount(source_fd, dest));
+    } else {
+      RETURN_IF_ERROR(sys.Mount(source, dest, "", MS_BIND | (opts.flags & MS_REC), ""));
+    }
     if (opts.flags & kRemountable) RETURN_IF_ERROR(RemountBind(sys, dest, opts.flags));
   } else {
     unsigned long flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -295,7 +301,12 @@ absl::Status PrepareRootfs(Syscalls& sys, const Spec& spec, const RootfsConfig& 
   RETURN_IF_ERROR(sys.Mount("", "/", "", prop != 0 ? prop : MS_SLAVE | MS_REC, ""));
   RETURN_IF_ERROR(sys.Mount(config.rootfs, config.rootfs, "", MS_BIND | MS_REC, ""));
 
-  for (const Mount& m : spec.mounts) RETURN_IF_ERROR(MountOne(sys, m, config));
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const Mount& m = spec.mounts[i];
+    auto fd = config.mount_source_fds.find(i);
+    RETURN_IF_ERROR(
+        MountOne(sys, m, config, fd == config.mount_source_fds.end() ? -1 : fd->second));
+  }
 
   // Devices: unless the whole /dev is bind-mounted from the host.
   bool dev_from_host = false;

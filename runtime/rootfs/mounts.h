@@ -49,6 +49,11 @@ struct RootfsConfig {
   // "cpu,cpuacct", "name=systemd"; "" on v2, "unified" on hybrid hosts), as
   // CgroupManager::Paths() gives them. Mounted at /sys/fs/cgroup/<name>.
   std::map<std::string, std::string> cgroup_paths;
+  // Bind mounts cloned by the runtime (open_tree(OPEN_TREE_CLONE), with its
+  // own credentials), by index in spec.mounts: attached with move_mount, so
+  // a source the container's root cannot reach by path still mounts (what
+  // runc does by passing opened fds).
+  std::map<size_t, int> mount_source_fds;
 };
 
 absl::Status PrepareRootfs(Syscalls& sys, const Spec& spec, const RootfsConfig& config);

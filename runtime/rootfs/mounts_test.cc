@@ -203,3 +203,25 @@ TEST_CASE("--no-pivot hides the host's proc and sysfs before the chroot") {
         RecordedCall{"mount", "tmpfs", "/sys", "tmpfs", 0, ""});  // covered when detach is refused
   CHECK(m[3] == RecordedCall{"mount", "/r", "/", "", MS_MOVE, ""});
 }
+
+TEST_CASE("a bind mount cloned by the runtime is attached with move_mount") {
+  RecordingSyscalls sys;
+  auto spec = ParseSpec(DefaultSpecJson(false, 0, 0));
+  REQUIRE(spec.ok());
+  spec->mounts = {Mount{"/data", "none", "/host/private", {"bind", "ro"}}};
+  sys.files["/proc/self/fd/7"] = FileKind::kDirectory;
+  RootfsConfig rc;
+  rc.rootfs = "/b/rootfs";
+  rc.mount_source_fds[0] = 7;
+  REQUIRE(PrepareRootfs(sys, *spec, rc).ok());
+  bool moved = false;
+  for (const auto& c : sys.calls) {
+    if (c.op == "move_mount") {
+      CHECK(c == RecordedCall{"move_mount", "fd:7", "/b/rootfs/data"});
+      moved = true;
+    }
+    // Never by path: the container's root may not reach it.
+    CHECK(!(c.op == "mount" && c.source == "/host/private"));
+  }
+  CHECK(moved);
+}
