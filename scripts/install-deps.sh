@@ -20,6 +20,9 @@ build_pkgs=(
   libcap-dev             # capabilities by name (cap_from_name)
   catch2                 # unit tests (Catch2 v2 in Debian 12)
   libboost-dev           # Boost.Beast/Asio for the engine (HTTP hijacking)
+  libsqlite3-dev         # the manager's metadata (WAL)
+  libarchive-dev         # layer tars: gzip, zstd and plain in one reader
+  libssl-dev             # sha256 (libcrypto) for content digests
 )
 
 # Test images and ground truth: busybox for the test bundle, the peers the
