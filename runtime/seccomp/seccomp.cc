@@ -1,10 +1,18 @@
 #include "runtime/seccomp/seccomp.h"
 
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -78,6 +86,35 @@ absl::StatusOr<uint32_t> ParseArch(const nlohmann::json& arch, const std::string
   return it->second;
 }
 
+// The -ENOSYS stub put in front of libseccomp's program (x86_64 native
+// calls only; x32 and other arches go straight to libseccomp's):
+//   0 ld arch; 1 jeq X86_64 ? 2 : 6; 2 ld nr; 3 jset x32 bit ? 6 : 4;
+//   4 jgt last ? 5 : 6; 5 ret ERRNO(ENOSYS); 6 libseccomp's program
+std::vector<sock_filter> EnosysStub(uint32_t last) {
+  return {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x40000000, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, last, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+  };
+}
+
+// libseccomp's compiled program, through a memfd.
+absl::StatusOr<std::vector<sock_filter>> ExportBpf(scmp_filter_ctx ctx) {
+  UniqueFd fd(memfd_create("seccomp-bpf", MFD_CLOEXEC));
+  if (!fd) return ErrnoStatus("memfd_create", "seccomp-bpf");
+  int r = seccomp_export_bpf(ctx, fd.get());
+  if (r != 0) return ErrnoStatus(-r, "seccomp_export_bpf", "linux.seccomp");
+  off_t size = lseek(fd.get(), 0, SEEK_END);
+  if (size <= 0 || size % sizeof(sock_filter) != 0)
+    return absl::InternalError("seccomp_export_bpf: not a BPF program");
+  std::vector<sock_filter> prog(size / sizeof(sock_filter));
+  if (pread(fd.get(), prog.data(), size, 0) != size) return ErrnoStatus("read", "seccomp-bpf");
+  return prog;
+}
+
 std::optional<uint32_t> OptionalU32(const nlohmann::json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_number_unsigned()) return std::nullopt;
@@ -117,16 +154,20 @@ absl::StatusOr<std::unique_ptr<SeccompFilter>> CompileSeccomp(const nlohmann::js
       std::string name = flag.is_string() ? flag.get<std::string>() : "";
       if (name == "SECCOMP_FILTER_FLAG_LOG") {
         seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
+        f->flags_ |= SECCOMP_FILTER_FLAG_LOG;
       } else if (name == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") {
         seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
+        f->flags_ |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
       } else if (name == "SECCOMP_FILTER_FLAG_TSYNC") {
         seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+        f->flags_ |= SECCOMP_FILTER_FLAG_TSYNC;
       } else {
         return Invalid("flags", "unknown flag", flag);
       }
     }
   }
 
+  int last_syscall = 0;
   auto syscalls = s.find("syscalls");
   for (size_t i = 0; syscalls != s.end() && syscalls->is_array() && i < syscalls->size(); ++i) {
     const auto& rule = (*syscalls)[i];
@@ -154,6 +195,7 @@ absl::StatusOr<std::unique_ptr<SeccompFilter>> CompileSeccomp(const nlohmann::js
       int nr = seccomp_syscall_resolve_name(n.get<std::string>().c_str());
       // A name this libseccomp does not know is skipped, as runc does.
       if (nr == __NR_SCMP_ERROR) continue;
+      last_syscall = std::max(last_syscall, nr);
       if (action == default_action) continue;  // libseccomp refuses no-op rules
       int r =
           seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(args.size()), args.data());
@@ -171,6 +213,14 @@ absl::StatusOr<std::unique_ptr<SeccompFilter>> CompileSeccomp(const nlohmann::js
     }
   }
   f->has_notify_ = notify;
+  // As runc: no stub when the default action lets calls through (allow,
+  // log, trace) or already says ENOSYS.
+  const bool permissive = default_action == SCMP_ACT_ALLOW || default_action == SCMP_ACT_LOG ||
+                          (default_action & SCMP_ACT_TRACE(0)) == SCMP_ACT_TRACE(0);
+  if (!permissive && default_action != SCMP_ACT_ERRNO(ENOSYS) &&
+      seccomp_arch_native() == SCMP_ARCH_X86_64) {
+    f->last_syscall_ = last_syscall;
+  }
   f->listener_path_ = s.value("listenerPath", "");
   f->listener_metadata_ = s.value("listenerMetadata", "");
   if (notify && f->listener_path_.empty()) {
@@ -180,12 +230,31 @@ absl::StatusOr<std::unique_ptr<SeccompFilter>> CompileSeccomp(const nlohmann::js
   return f;
 }
 
+absl::StatusOr<int> SeccompFilter::LoadWithEnosysStub() {
+  ASSIGN_OR_RETURN(std::vector<sock_filter> prog, ExportBpf(static_cast<scmp_filter_ctx>(ctx_)));
+  std::vector<sock_filter> full = EnosysStub(static_cast<uint32_t>(last_syscall_));
+  full.insert(full.end(), prog.begin(), prog.end());
+  if (full.size() > BPF_MAXINSNS)
+    return absl::InvalidArgumentError("linux.seccomp: too many rules");
+  sock_fprog fprog{static_cast<unsigned short>(full.size()), full.data()};
+  unsigned flags = flags_ | (has_notify_ ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (r < 0) return ErrnoStatus("seccomp(SET_MODE_FILTER)", "linux.seccomp");
+  return has_notify_ ? static_cast<int>(r) : -1;
+}
+
 absl::Status SeccompFilter::Load(const std::string& state_json) {
   auto ctx = static_cast<scmp_filter_ctx>(ctx_);
-  int r = seccomp_load(ctx);
-  if (r != 0) return ErrnoStatus(-r, "seccomp_load", "linux.seccomp");
+  int listener_fd = -1;
+  if (last_syscall_ > 0) {
+    ASSIGN_OR_RETURN(listener_fd, LoadWithEnosysStub());
+  } else {
+    int r = seccomp_load(ctx);
+    if (r != 0) return ErrnoStatus(-r, "seccomp_load", "linux.seccomp");
+    if (has_notify_) listener_fd = seccomp_notify_fd(ctx);
+  }
   if (has_notify_) {
-    UniqueFd listener(seccomp_notify_fd(ctx));
+    UniqueFd listener(listener_fd);
     if (!listener) return absl::InternalError("seccomp: no notify fd after load");
     ASSIGN_OR_RETURN(UniqueFd sock, ConnectUnixSocket(listener_path_));
     RETURN_IF_ERROR(SendFd(sock.get(), state_json, listener.get()));

@@ -25,7 +25,16 @@ class SeccompFilter {
  private:
   friend absl::StatusOr<std::unique_ptr<SeccompFilter>> CompileSeccomp(const nlohmann::json&);
   SeccompFilter() = default;
+  // Loads ctx_ with the -ENOSYS stub in front (see seccomp.cc); returns
+  // the notify listener fd, or -1.
+  absl::StatusOr<int> LoadWithEnosysStub();
+
   void* ctx_ = nullptr;  // scmp_filter_ctx
+  // > 0: syscalls above this number (native arch) get -ENOSYS, not the
+  // default action, so that a program can fall back from a syscall newer
+  // than the profile (clone3 -> clone), as runc does.
+  int last_syscall_ = 0;
+  unsigned flags_ = 0;  // SECCOMP_FILTER_FLAG_* for seccomp(2)
   bool has_notify_ = false;
   std::string listener_path_;
   std::string listener_metadata_;
