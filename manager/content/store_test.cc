@@ -159,6 +159,7 @@ TEST_CASE("content: one writer per ref; Abort", "[content]") {
 TEST_CASE("content: concurrent writers of distinct refs", "[content]") {
   TempStore t;
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::vector<absl::StatusOr<std::string>> results(8, absl::UnknownError(""));
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {

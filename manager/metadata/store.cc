@@ -159,6 +159,7 @@ absl::StatusOr<v1::Image> MetadataStore::GetImage(const std::string& ns, const s
 absl::StatusOr<std::vector<v1::Image>> MetadataStore::ListImages(const std::string& ns) {
   ASSIGN_OR_RETURN(auto records, ListRecords<v1::Image>("images", ns));
   std::vector<v1::Image> out;
+  out.reserve(records.size());
   for (auto& [unused, img] : records) out.push_back(std::move(img));
   return out;
 }
@@ -195,6 +196,7 @@ absl::StatusOr<v1::Container> MetadataStore::GetContainer(const std::string& ns,
 absl::StatusOr<std::vector<v1::Container>> MetadataStore::ListContainers(const std::string& ns) {
   ASSIGN_OR_RETURN(auto records, ListRecords<v1::Container>("containers", ns));
   std::vector<v1::Container> out;
+  out.reserve(records.size());
   for (auto& [unused, c] : records) out.push_back(std::move(c));
   return out;
 }

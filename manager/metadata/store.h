@@ -19,7 +19,6 @@
 
 namespace berth::manager {
 
-namespace v1 = ::berth::manager::v1;
 
 class MetadataStore {
  public:

@@ -548,7 +548,8 @@ absl::Status TaskManager::Recover() {
   while (dirent* n = ::readdir(nsdir.get())) {
     std::string ns = n->d_name;
     if (ns == "." || ns == "..") continue;
-    std::unique_ptr<DIR, int (*)(DIR*)> ids(::opendir((root + "/" + ns).c_str()), ::closedir);
+    std::string ns_dir = absl::StrCat(root, "/", ns);
+    std::unique_ptr<DIR, int (*)(DIR*)> ids(::opendir(ns_dir.c_str()), ::closedir);
     if (!ids) continue;
     while (dirent* d = ::readdir(ids.get())) {
       std::string id = d->d_name;
