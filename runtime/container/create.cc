@@ -193,7 +193,6 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
   ASSIGN_OR_RETURN(CgroupLayout layout, DetectCgroupLayout());
   std::unique_ptr<CgroupManager> cgroup =
       NewCgroupManager(layout, spec.linux.cgroups_path, opts.id);
-  RETURN_IF_ERROR(CheckExistingCgroup(*cgroup, log));
   RETURN_IF_ERROR(store.Reserve(opts.id));
 
   // Until the end, any failure undoes everything done so far.
@@ -209,6 +208,7 @@ absl::StatusOr<pid_t> CreateContainer(const StateStore& store, const CreateOptio
     if (cgroup_made) (void)cgroup->Destroy();
     (void)store.Remove(opts.id);
   };
+  RETURN_IF_ERROR(CheckExistingCgroup(*cgroup, log));
 
   std::string fifo = store.FifoPath(opts.id);
   if (mkfifo(fifo.c_str(), 0622) != 0 || chmod(fifo.c_str(), 0622) != 0) {
