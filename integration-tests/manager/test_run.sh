@@ -39,6 +39,12 @@ assert_eq "$IMG" "$(jq -r .Image <<<"$info")" "containers info image"
 ctl tasks start keep >"$T/start.out" || fail "tasks start keep"
 assert_eq kept "$(cat "$T/start.out")" "tasks start output"
 ctl containers rm keep || fail "containers rm keep"
+# The container starts with no signal ignored or blocked, whatever the
+# manager inherited (started in the background here: SIGINT/SIGQUIT ignored)
+# or set for itself (SIGPIPE ignored, SIGTERM/SIGINT blocked).
+out=$(ctl run --rm $IMG sigs grep -E '^Sig(Ign|Blk)' /proc/self/status 2>&1) || fail "run sigs: $out"
+assert_contains "$out" "SigBlk:	0000000000000000" "blocked signals in a container"
+assert_contains "$out" "SigIgn:	0000000000000000" "ignored signals in a container"
 # A tty (no local terminal here: no raw mode, the pty's output as is).
 out=$(ctl run --rm -t $IMG tty1 sh -c 'tty; echo "$TERM"' 2>&1 </dev/null) || fail "run -t: $out"
 assert_contains "$out" "/dev/pts/" "tty in run -t"

@@ -3,10 +3,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -15,8 +15,6 @@
 #include "common/status.h"
 #include "manager/gc/gc.h"
 #include "manager/snapshots/mount.h"
-
-extern char** environ;
 
 namespace berth::manager {
 namespace {
@@ -33,24 +31,39 @@ v1::Status StatusFromShim(const std::string& s) {
 
 int64_t Nanos(const shim::v1::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
 
+// In the forked child of RunCommand: stdio, then every signal at its
+// default and none blocked (the manager ignores SIGPIPE, blocks SIGTERM and
+// SIGINT, and may have been started with SIGINT/SIGQUIT ignored; ignored
+// signals survive execve), then exec. Only async-signal-safe calls.
+// (Not posix_spawn: glibc's sets its internal signals 32 and 33 to SIG_IGN
+// in the child, and the container would inherit that.)
+[[noreturn]] void ExecChild(char* const* argv, int out) {
+  int null = ::open("/dev/null", O_RDONLY);
+  ::dup2(null, 0);
+  ::dup2(out, 1);
+  ::dup2(out, 2);
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execv(argv[0], argv);
+  dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+  _exit(127);
+}
+
 // Runs argv, waits for it, and returns its output; a non-zero exit becomes
 // an error carrying the last line it printed.
 absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& argv) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) < 0) return ErrnoStatus("pipe2");
   UniqueFd rd(pipefd[0]), wr(pipefd[1]);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, wr.get(), 1);
-  posix_spawn_file_actions_adddup2(&fa, wr.get(), 2);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return ErrnoStatus(rc, "spawn", argv[0]);
+  pid_t pid = ::fork();
+  if (pid < 0) return ErrnoStatus("fork", argv[0]);
+  if (pid == 0) ExecChild(args.data(), wr.get());
   wr.reset();
   std::string out;
   char buf[4096];
