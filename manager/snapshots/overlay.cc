@@ -207,6 +207,7 @@ absl::StatusOr<std::vector<MountSpec>> OverlaySnapshotter::MountsFor(const Row& 
     return std::vector<MountSpec>{{"bind", FsDir(id), {active ? "rw" : "ro", "rbind"}}};
   }
   std::vector<std::string> lowers;
+  lowers.reserve(parents.size());
   for (int64_t id : parents) lowers.push_back(FsDir(id));
   std::vector<std::string> options;
   if (index_off_) options.push_back("index=off");

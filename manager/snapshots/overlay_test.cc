@@ -370,6 +370,7 @@ TEST_CASE("overlay: concurrent prepares and commits", "[snapshots]") {
   REQUIRE(s->Commit("base", "base-active", {}).ok());
   std::atomic<int> same_ok{0}, errors{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       if (s->Prepare("same", "base", {}).ok()) same_ok++;
