@@ -1,5 +1,6 @@
 #include "runtime/cli/cli.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,15 +33,22 @@ const std::vector<FlagSpec>& GlobalFlags() {
   return kFlags;
 }
 
+// Help and version name the program as it was invoked: "berth-runtime", or
+// "runc" when installed as a drop-in under runc's name (runc's own tests and
+// tools match on that text).
+const char* Name() { return program_invocation_short_name; }
+
 void PrintVersion() {
-  printf("berth-runtime version %s\ncommit: %s\nspec: 1.0.2-dev\n", BERTH_VERSION, BERTH_COMMIT);
+  printf("%s version %s\ncommit: berth-runtime %s\nspec: 1.0.2-dev\n", Name(), BERTH_VERSION,
+         BERTH_COMMIT);
 }
 
 void PrintHelp() {
   printf(
-      "NAME:\n   berth-runtime - Open Container Initiative runtime (runc-compatible)\n\n"
-      "USAGE:\n   berth-runtime [global options] command [command options] [arguments...]\n\n"
-      "COMMANDS:\n");
+      "NAME:\n   %s - Open Container Initiative runtime (berth-runtime, runc-compatible)\n\n"
+      "USAGE:\n   %s [global options] command [command options] [arguments...]\n\n"
+      "COMMANDS:\n",
+      Name(), Name());
   for (const auto& c : Commands()) printf("   %-10s%s\n", c.name, c.summary);
   printf(
       "\nGLOBAL OPTIONS:\n"
@@ -56,16 +64,15 @@ void PrintHelp() {
 }
 
 void PrintCommandHelp(const Command& c) {
-  printf("NAME:\n   berth-runtime %s - %s\n\nUSAGE:\n   berth-runtime %s\n", c.name, c.summary,
-         c.usage);
+  printf("NAME:\n   %s %s - %s\n\nUSAGE:\n   %s %s\n", Name(), c.name, c.summary, Name(), c.usage);
 }
 
 }  // namespace
 
 const std::vector<Command>& Commands() {
-  static const std::vector<Command> kAll = {kCreate, kDelete, kEvents, kExec,  kFeatures,
-                                            kKill,   kList,   kPause,  kPs,    kResume,
-                                            kRun,    kSpec,   kStart,  kState, kUpdate};
+  static const std::vector<Command> kAll = {
+      kCheckpoint, kCreate,  kDelete, kEvents, kExec, kFeatures, kKill,  kList,  kPause,
+      kPs,         kRestore, kResume, kRun,    kSpec, kStart,    kState, kUpdate};
   return kAll;
 }
 

@@ -43,7 +43,7 @@ int Main(const Args& args);
 absl::Status ExpectArgs(const ParsedFlags& flags, const char* command, size_t n);
 
 // The commands, each defined in its own file.
-extern const Command kCreate, kStart, kState, kKill, kDelete, kRun, kList, kExec, kSpec, kFeatures,
-    kUpdate, kPause, kResume, kPs, kEvents;
+extern const Command kCheckpoint, kRestore, kCreate, kStart, kState, kKill, kDelete, kRun, kList,
+    kExec, kSpec, kFeatures, kUpdate, kPause, kResume, kPs, kEvents;
 
 }  // namespace berth::runtime::cli
