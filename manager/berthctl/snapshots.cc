@@ -1,5 +1,6 @@
-// berthctl snapshots ls|rm (ctr's `snapshots` group, overlay only).
+// berthctl snapshots ls|prepare|rm (ctr's `snapshots` group, overlay only).
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -39,6 +40,30 @@ absl::StatusOr<int> List(Client& c, const Args& args) {
   return 0;
 }
 
+// As `ctr snapshots prepare [--mounts] KEY [PARENT]`: an active snapshot
+// KEY on the committed PARENT (none: an empty one). --mounts prints the
+// mounts that make it a root filesystem as JSON, like ctr's.
+absl::StatusOr<int> Prepare(Client& c, const Args& args) {
+  ASSIGN_OR_RETURN(ParsedFlags f, ParseCommand("snapshots prepare [--mounts] KEY [PARENT]",
+                                               {{{"mounts"}, false}}, args, 1, 2));
+  v1::PrepareSnapshotRequest req;
+  req.set_key(f.positional()[0]);
+  if (f.positional().size() > 1) req.set_parent(f.positional()[1]);
+  v1::MountsResponse resp;
+  RETURN_IF_ERROR(c.Call(&v1::Snapshots::Stub::Prepare, req, &resp));
+  if (f.Has("mounts")) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& m : resp.mounts()) {
+      out.push_back(
+          {{"type", m.type()},
+           {"source", m.source()},
+           {"options", std::vector<std::string>(m.options().begin(), m.options().end())}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+  }
+  return 0;
+}
+
 absl::StatusOr<int> Remove(Client& c, const Args& args) {
   ASSIGN_OR_RETURN(ParsedFlags f, ParseCommand("snapshots rm KEY...", {}, args, 1));
   for (const auto& key : f.positional()) {
@@ -55,7 +80,8 @@ absl::StatusOr<int> Remove(Client& c, const Args& args) {
 absl::StatusOr<int> SnapshotsMain(Client& client, const Args& args) {
   static const std::vector<Command> kCommands = {
       {{"ls", "list"}, List, "snapshots ls"},
-      {{"rm", "remove", "delete", "del"}, Remove, "snapshots rm"},
+      {{"prepare"}, Prepare, "snapshots prepare [--mounts] KEY [PARENT]"},
+      {{"rm", "remove", "delete", "del"}, Remove, "snapshots rm KEY..."},
   };
   return Dispatch("snapshots", kCommands, client, args);
 }
