@@ -19,7 +19,6 @@
 
 namespace berth::manager {
 
-
 class MetadataStore {
  public:
   static absl::StatusOr<std::unique_ptr<MetadataStore>> Open(const std::string& path);
