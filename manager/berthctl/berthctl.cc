@@ -64,6 +64,7 @@ absl::StatusOr<int> Main(const Args& args) {
 absl::StatusOr<int> Dispatch(const std::string& group, const std::vector<Command>& table,
                              Client& client, const Args& args) {
   std::vector<std::string> names;
+  names.reserve(table.size());
   for (const auto& cmd : table) names.push_back(cmd.names[0]);
   if (!args.empty()) {
     for (const auto& cmd : table) {
