@@ -149,7 +149,8 @@ c images ls -q | grep -qx "$IMAGE" || fail "image $IMAGE not listed after import
 "$REPO/scripts/make-busybox-image.sh" "$T/busybox-docker.tar" --format docker --tag berth.test/busybox-docker:v1 >/dev/null ||
   fail "make-busybox-image.sh --format docker failed"
 out=$(c images import "$T/busybox-docker.tar" 2>&1) || fail "ctr images import (docker) failed: $out"
-c images ls -q | grep -qx "berth.test/busybox-docker:v1" || fail "docker-format image not listed: $(c images ls -q)"
+c images ls -q | grep -qx "berth.test/busybox-docker:v1" ||
+  fail "docker-format image not listed: $(c images ls -q); ctr import said: $out"
 c images rm berth.test/busybox-docker:v1 >/dev/null
 
 # Common flags of `ctr run`: the runtime under test, its root, our cgroup
