@@ -174,4 +174,18 @@ absl::StatusOr<int> StartAndWait(Client& client, const ProcessRef& ref,
   return static_cast<int>(waited.exit_status());
 }
 
+absl::StatusOr<int> CreateAndStartTask(Client& c, SignalForwarder& fwd, const std::string& id,
+                                       bool tty, bool detach) {
+  v1::CreateTaskRequest req;
+  req.set_container_id(id);
+  req.set_terminal(tty);
+  req.set_stdin(!detach);
+  v1::CreateTaskResponse created;
+  RETURN_IF_ERROR(c.Call(&v1::Tasks::Stub::Create, req, &created));
+  ProcessRef ref{id, ""};
+  if (!detach) fwd.Start(&c, ref, tty);
+  return StartAndWait(c, ref, created.process().attach_socket(),
+                      AttachOptions{.tty = tty, .stdin = !detach, .detach = detach});
+}
+
 }  // namespace berth::berthctl

@@ -59,4 +59,10 @@ void ResizeFromTerminal(Client& client, const ProcessRef& ref);
 absl::StatusOr<int> StartAndWait(Client& client, const ProcessRef& ref,
                                  const std::string& attach_socket, const AttachOptions& opts);
 
+// Tasks.Create for container id, then StartAndWait on its attach socket
+// (only Start with detach). fwd, made before the first RPC, forwards the
+// user's signals while attached. `berthctl run` and `tasks start` share it.
+absl::StatusOr<int> CreateAndStartTask(Client& client, SignalForwarder& fwd, const std::string& id,
+                                       bool tty, bool detach);
+
 }  // namespace berth::berthctl

@@ -61,6 +61,21 @@ absl::StatusOr<int> Main(const Args& args) {
 
 }  // namespace
 
+absl::Status ForEachName(const std::vector<std::string>& names,
+                         const std::function<absl::Status(const std::string&)>& fn) {
+  absl::Status first;
+  for (const std::string& name : names) {
+    absl::Status s = fn(name);
+    if (s.ok()) continue;
+    if (first.ok()) {
+      first = s;
+    } else {
+      fprintf(stderr, "berthctl: %s\n", std::string(s.message()).c_str());
+    }
+  }
+  return first;
+}
+
 absl::StatusOr<int> Dispatch(const std::string& group, const std::vector<Command>& table,
                              Client& client, const Args& args) {
   std::vector<std::string> names;

@@ -4,6 +4,7 @@
 // "berthctl: <message>" (exit 1).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ absl::StatusOr<int> Dispatch(const std::string& group, const std::vector<Command
 // number of positionals is in [min, max] (max < 0: no limit).
 absl::StatusOr<ParsedFlags> ParseCommand(const char* usage, const std::vector<FlagSpec>& specs,
                                          const Args& args, int min, int max = -1);
+
+// Runs fn for each name, as ctr's rm commands: one failure does not stop
+// the rest; the first error is returned, later ones are printed.
+absl::Status ForEachName(const std::vector<std::string>& names,
+                         const std::function<absl::Status(const std::string&)>& fn);
 
 absl::StatusOr<int> ImagesMain(Client& client, const Args& args);
 absl::StatusOr<int> ContainersMain(Client& client, const Args& args);

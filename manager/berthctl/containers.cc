@@ -121,20 +121,12 @@ absl::StatusOr<int> Info(Client& c, const Args& args) {
 
 absl::StatusOr<int> Remove(Client& c, const Args& args) {
   ASSIGN_OR_RETURN(ParsedFlags f, ParseCommand("containers rm ID...", {}, args, 1));
-  absl::Status first;
-  for (const auto& id : f.positional()) {
+  RETURN_IF_ERROR(ForEachName(f.positional(), [&c](const std::string& id) {
     v1::DeleteContainerRequest req;
     req.set_id(id);
     v1::DeleteContainerResponse resp;
-    absl::Status s = c.Call(&v1::Containers::Stub::Delete, req, &resp);
-    if (s.ok()) continue;
-    if (first.ok()) {
-      first = s;
-    } else {
-      fprintf(stderr, "berthctl: %s\n", std::string(s.message()).c_str());
-    }
-  }
-  RETURN_IF_ERROR(first);
+    return c.Call(&v1::Containers::Stub::Delete, req, &resp);
+  }));
   return 0;
 }
 

@@ -153,20 +153,14 @@ absl::StatusOr<int> List(Client& c, const Args& args) {
 
 absl::StatusOr<int> Remove(Client& c, const Args& args) {
   ASSIGN_OR_RETURN(ParsedFlags f, ParseCommand("images rm NAME...", {}, args, 1));
-  absl::Status first;
-  for (const auto& name : f.positional()) {
+  absl::Status first = ForEachName(f.positional(), [&c](const std::string& name) {
     v1::DeleteImageRequest req;
     req.set_name(name);
     v1::DeleteImageResponse resp;
-    absl::Status s = c.Call(&v1::Images::Stub::Delete, req, &resp);
-    if (s.ok()) {
-      printf("%s\n", name.c_str());
-    } else if (first.ok()) {
-      first = s;
-    } else {
-      fprintf(stderr, "berthctl: %s\n", std::string(s.message()).c_str());
-    }
-  }
+    RETURN_IF_ERROR(c.Call(&v1::Images::Stub::Delete, req, &resp));
+    printf("%s\n", name.c_str());
+    return absl::OkStatus();
+  });
   fflush(stdout);
   RETURN_IF_ERROR(first);
   return 0;

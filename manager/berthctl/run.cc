@@ -20,21 +20,6 @@ absl::Status DeleteContainer(Client& c, const std::string& id) {
   return c.Call(&v1::Containers::Stub::Delete, req, &resp);
 }
 
-// Tasks.Create, then start and attach (or only start with -d).
-absl::StatusOr<int> RunTask(Client& c, SignalForwarder& fwd, const std::string& id, bool tty,
-                            bool detach) {
-  v1::CreateTaskRequest req;
-  req.set_container_id(id);
-  req.set_terminal(tty);
-  req.set_stdin(!detach);
-  v1::CreateTaskResponse created;
-  RETURN_IF_ERROR(c.Call(&v1::Tasks::Stub::Create, req, &created));
-  ProcessRef ref{id, ""};
-  if (!detach) fwd.Start(&c, ref, tty);
-  return StartAndWait(c, ref, created.process().attach_socket(),
-                      AttachOptions{.tty = tty, .stdin = !detach, .detach = detach});
-}
-
 // After an attached run (ctr's order): the task, and with --rm the container.
 void DeleteTaskAndContainer(Client& c, const std::string& id, bool container) {
   v1::DeleteTaskRequest req;
@@ -69,7 +54,7 @@ absl::StatusOr<int> RunMain(Client& c, const Args& args) {
 
   SignalForwarder fwd;  // before the first RPC starts gRPC's threads
   RETURN_IF_ERROR(CreateContainerFromImage(c, f, image, id, command));
-  absl::StatusOr<int> code = RunTask(c, fwd, id, f.Has("tty"), detach);
+  absl::StatusOr<int> code = CreateAndStartTask(c, fwd, id, f.Has("tty"), detach);
   if (!detach) DeleteTaskAndContainer(c, id, rm);
   return code;
 }

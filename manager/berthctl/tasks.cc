@@ -63,16 +63,7 @@ absl::StatusOr<int> Start(Client& c, const Args& args) {
   ASSIGN_OR_RETURN(v1::Container ctr, GetContainer(c, id));
   Json spec = Json::parse(ctr.spec(), nullptr, false);
   bool tty = spec.is_object() && spec["process"].value("terminal", false);
-  v1::CreateTaskRequest req;
-  req.set_container_id(id);
-  req.set_terminal(tty);
-  req.set_stdin(!detach);
-  v1::CreateTaskResponse created;
-  RETURN_IF_ERROR(c.Call(&v1::Tasks::Stub::Create, req, &created));
-  if (!detach) fwd.Start(&c, ProcessRef{id, ""}, tty);
-  ASSIGN_OR_RETURN(int code,
-                   StartAndWait(c, ProcessRef{id, ""}, created.process().attach_socket(),
-                                AttachOptions{.tty = tty, .stdin = !detach, .detach = detach}));
+  ASSIGN_OR_RETURN(int code, CreateAndStartTask(c, fwd, id, tty, detach));
   if (!detach) RETURN_IF_ERROR(DeleteTask(c, id, false));
   return code;
 }
@@ -238,17 +229,9 @@ absl::StatusOr<int> Metrics(Client& c, const Args& args) {
 absl::StatusOr<int> Delete(Client& c, const Args& args) {
   ASSIGN_OR_RETURN(ParsedFlags f,
                    ParseCommand("tasks delete [-f] ID...", {{{"force", "f"}, false}}, args, 1));
-  absl::Status first;
-  for (const auto& id : f.positional()) {
-    absl::Status s = DeleteTask(c, id, f.Has("force"));
-    if (s.ok()) continue;
-    if (first.ok()) {
-      first = s;
-    } else {
-      fprintf(stderr, "berthctl: %s\n", std::string(s.message()).c_str());
-    }
-  }
-  RETURN_IF_ERROR(first);
+  bool force = f.Has("force");
+  RETURN_IF_ERROR(ForEachName(
+      f.positional(), [&c, force](const std::string& id) { return DeleteTask(c, id, force); }));
   return 0;
 }
 
