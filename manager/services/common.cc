@@ -5,15 +5,17 @@
 
 namespace berth::manager {
 
-absl::Status ValidateNamespace(const std::string& ns) {
-  bool ok = !ns.empty() && ns.size() <= 76 && isalnum(static_cast<unsigned char>(ns[0]));
-  for (char c : ns) {
+absl::Status ValidateName(absl::string_view what, const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 76 && isalnum(static_cast<unsigned char>(name[0]));
+  for (char c : name) {
     ok = ok && (isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
   }
   if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("namespace \"", ns, "\": must match [A-Za-z0-9][A-Za-z0-9._-]*"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, " \"", name, "\": must match [A-Za-z0-9][A-Za-z0-9._-]* (at most 76 characters)"));
 }
+
+absl::Status ValidateNamespace(const std::string& ns) { return ValidateName("namespace", ns); }
 
 absl::StatusOr<std::string> CallNamespace(const grpc::ServerContextBase* ctx) {
   const auto& md = ctx->client_metadata();

@@ -19,6 +19,8 @@ inline constexpr char kDefaultNamespace[] = "default";
 // [A-Za-z0-9][A-Za-z0-9._-]* (at most 76 characters).
 absl::StatusOr<std::string> CallNamespace(const grpc::ServerContextBase* ctx);
 absl::Status ValidateNamespace(const std::string& ns);
+// The rule for namespaces and container ids; what names the field.
+absl::Status ValidateName(absl::string_view what, const std::string& name);
 
 grpc::Status ToGrpc(const absl::Status& s);
 

@@ -6,15 +6,6 @@
 namespace berth::manager {
 namespace {
 
-absl::Status ValidateId(const std::string& id) {
-  bool ok = !id.empty() && id.size() <= 76 && isalnum(static_cast<unsigned char>(id[0]));
-  for (char c : id)
-    ok = ok && (isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
-  if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError("container id \"" + id +
-                                    "\": must match [A-Za-z0-9][A-Za-z0-9._-]* (at most 76)");
-}
-
 FieldGetter ContainerFields(const v1::Container& c) {
   return [&c](const std::string& key) -> std::optional<std::string> {
     if (key == "id") return c.id();
@@ -57,7 +48,7 @@ Status ContainersService::Create(ServerContext* ctx, const v1::CreateContainerRe
                                  v1::CreateContainerResponse* resp) {
   BERTH_NS_OR_RETURN(ns, ctx);
   const v1::Container& c = req->container();
-  if (absl::Status s = ValidateId(c.id()); !s.ok()) return ToGrpc(s);
+  if (absl::Status s = ValidateName("container id", c.id()); !s.ok()) return ToGrpc(s);
   if (c.spec().empty())
     return ToGrpc(absl::InvalidArgumentError("container " + c.id() + ": spec is empty"));
   if (!c.snapshot_key().empty()) {
