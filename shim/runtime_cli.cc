@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/exec_child.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
 
@@ -36,10 +37,7 @@ std::string ReadFrom(int fd, off_t offset, size_t max) {
   int fds[3] = {in >= 0 ? in : null, out >= 0 ? out : null, err >= 0 ? err : null};
   for (int i = 0; i < 3; ++i) fds[i] = fds[i] < 3 ? ::fcntl(fds[i], F_DUPFD_CLOEXEC, 3) : fds[i];
   for (int i = 0; i < 3; ++i) ::dup2(fds[i], i);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);  // the shim ignores it; the container must not inherit that
+  ResetSignalsForExec();
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/exec_child.h"
 #include "common/file_util.h"
 #include "common/status.h"
 #include "manager/gc/gc.h"
@@ -42,10 +43,7 @@ int64_t Nanos(const shim::v1::Timestamp& t) { return t.seconds() * 1000000000 + 
   ::dup2(null, 0);
   ::dup2(out, 1);
   ::dup2(out, 2);
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ResetSignalsForExec();
   ::execv(argv[0], argv);
   dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
   _exit(127);
