@@ -93,6 +93,7 @@ absl::Status ProcessIo::Started() {
 }
 
 void ProcessIo::OnOutput(int fd, LogStream stream) {
+  AcceptPending();
   char buf[32768];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -118,6 +119,10 @@ void ProcessIo::Emit(LogStream stream, absl::string_view data) {
     (*it)->Send(data);
     it = next;
   }
+}
+
+void ProcessIo::AcceptPending() {
+  if (attach_listener_) OnAttach();
 }
 
 void ProcessIo::OnAttach() {
@@ -203,6 +208,7 @@ absl::Status ProcessIo::CloseStdin() {
 }
 
 void ProcessIo::Drain() {
+  AcceptPending();
   for (auto [fd, stream] : {std::pair{stdout_r_.get(), LogStream::kStdout},
                             std::pair{stderr_r_.get(), LogStream::kStderr},
                             std::pair{master_.get(), LogStream::kStdout}}) {

@@ -61,6 +61,12 @@ class ProcessIo {
   void OnOutput(int fd, LogStream stream);
   void Emit(LogStream stream, absl::string_view data);
   void OnAttach();
+  // Accepts the connections waiting in the attach listener's backlog. Called
+  // before output is read and before the exit's drain: epoll may report a
+  // pipe (or the exit) ahead of the listener in the same batch, and a client
+  // that connected before the process wrote must not miss what it wrote
+  // (`run` connects, then starts: a short process is gone by then).
+  void AcceptPending();
   void WriteStdin(absl::string_view data);
   void FlushStdin();
 
