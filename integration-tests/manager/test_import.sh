@@ -158,7 +158,7 @@ assert_eq "$before_ls" "$(ctl images ls | grep -v -e skopeo -e umoci)" "images l
 # Docker format export to stdout, re-imported under the same name.
 ctl images export --format docker - docker.io/library/bb:docker >"$T/export-docker.tar" ||
   fail "images export --format docker failed"
-tar -tf "$T/export-docker.tar" | grep -qx manifest.json || fail "docker export has no manifest.json"
+grep -qx manifest.json <<<"$(tar -tf "$T/export-docker.tar")" || fail "docker export has no manifest.json"
 out=$(ctl images import "$T/export-docker.tar" 2>&1) || fail "re-import of the docker export: $out"
 assert_contains "$(ctl images ls -q)" "docker.io/library/bb:docker" "images after docker round trip"
 
@@ -179,7 +179,7 @@ check_refused() { # check_refused WHAT EXPECTED-IN-MESSAGE IMPORT-ARGS...
   assert_contains "$out" "$expect" "$what error"
   assert_eq "$good_ls" "$(ctl images ls)" "images ls after $what"
   assert_no_ingest "ingest after $what"
-  ! ctl snapshots ls | grep -q Active || fail "active snapshot left after $what: $(ctl snapshots ls)"
+  [[ $(ctl snapshots ls) != *Active* ]] || fail "active snapshot left after $what: $(ctl snapshots ls)"
 }
 layer=$(bad_layout corrupt "$T/corrupt.tar" "$arch")
 check_refused "a corrupted blob" "${layer#sha256:}" "$T/corrupt.tar" </dev/null

@@ -92,7 +92,7 @@ ctl tasks delete d1 || fail "tasks delete d1"
 assert_not_contains "$(ctl tasks ls -q)" d1 "tasks after delete"
 ctl containers rm d1 || fail "containers rm d1"
 assert_not_contains "$(ctl containers ls -q)" d1 "containers after rm"
-ctl snapshots ls | awk 'NR > 1 {print $1}' | grep -qx d1 && fail "snapshot d1 still listed after containers rm"
+grep -qx d1 <<<"$(ctl snapshots ls | awk 'NR > 1 {print $1}')" && fail "snapshot d1 still listed after containers rm"
 ! alive "$pid" || fail "d1's process $pid still runs"
 
 # kill -a -s KILL, then delete -f on a running task.

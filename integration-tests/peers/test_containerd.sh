@@ -79,7 +79,7 @@ c() { timeout 60 ctr -a "$SOCK" -n "$NS" "$@"; }
 our_shims() {
   local p
   for p in /proc/[0-9]*; do
-    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "containerd-shim.*-address $SOCK " && echo "${p#/proc/}"
+    [[ $(tr '\0' ' ' 2>/dev/null <"$p/cmdline") =~ containerd-shim.*-address\ $SOCK\  ]] && echo "${p#/proc/}"
   done
   return 0
 }
@@ -137,19 +137,19 @@ if ! wait_for "ctr -a '$SOCK' version >/dev/null 2>&1" 30; then
   kill -0 "$CTRD_PID" 2>/dev/null || skip "containerd does not start on this machine (log above)"
   fail "containerd did not answer on $SOCK within 30 s"
 fi
-c plugins ls 2>/dev/null | grep -q 'io.containerd.runtime.v2.*task.*ok' ||
+grep -q 'io.containerd.runtime.v2.*task.*ok' <<<"$(c plugins ls 2>/dev/null)" ||
   fail "containerd's runtime v2 task plugin is not ok: $(c plugins ls | grep -i runtime)"
 
 # --------------------------------------------------------------------- image
 "$REPO/scripts/make-busybox-image.sh" "$T/busybox-oci.tar" --format oci >/dev/null ||
   fail "make-busybox-image.sh --format oci failed"
 out=$(c images import "$T/busybox-oci.tar" 2>&1) || fail "ctr images import (oci) failed: $out"
-c images ls -q | grep -qx "$IMAGE" || fail "image $IMAGE not listed after import: $(c images ls -q)"
+grep -qx "$IMAGE" <<<"$(c images ls -q)" || fail "image $IMAGE not listed after import: $(c images ls -q)"
 # The docker-archive form must import too (dockerd's test loads it).
 "$REPO/scripts/make-busybox-image.sh" "$T/busybox-docker.tar" --format docker --tag berth.test/busybox-docker:v1 >/dev/null ||
   fail "make-busybox-image.sh --format docker failed"
 out=$(c images import "$T/busybox-docker.tar" 2>&1) || fail "ctr images import (docker) failed: $out"
-c images ls -q | grep -qx "berth.test/busybox-docker:v1" ||
+grep -qx "berth.test/busybox-docker:v1" <<<"$(c images ls -q)" ||
   fail "docker-format image not listed: $(c images ls -q); ctr import said: $out"
 c images rm berth.test/busybox-docker:v1 >/dev/null
 
@@ -173,7 +173,7 @@ c run --rm "${RF[@]}" "$IMAGE" "$id" sh -c 'exit 7' </dev/null >/dev/null 2>"$T/
 rc=$?
 assert_eq 7 "$rc" "exit code of ctr run ... sh -c 'exit 7' ($(cat "$T/err"))"
 
-c containers ls -q | grep -q . && fail "ctr run --rm left containers: $(c containers ls -q)"
+[[ -n $(c containers ls -q) ]] && fail "ctr run --rm left containers: $(c containers ls -q)"
 
 # ------------------------------------------ detached: exec, kill, rm, c rm
 id=bt-$TAG-detached

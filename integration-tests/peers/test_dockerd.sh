@@ -53,7 +53,7 @@ d() { timeout 120 docker "$@"; }
 our_shims() {
   local p
   for p in /proc/[0-9]*; do
-    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "containerd-shim.*-address $CSOCK " && echo "${p#/proc/}"
+    [[ $(tr '\0' ' ' 2>/dev/null <"$p/cmdline") =~ containerd-shim.*-address\ $CSOCK\  ]] && echo "${p#/proc/}"
   done
   return 0
 }

@@ -68,7 +68,7 @@ rt --log "$N" --log-format json run --bundle "$B" "$(new_id log-nodbg)" </dev/nu
 [[ ! -s $N ]] || [[ $(jq -c 'select(.level == "debug")' "$N" | grep -c .) -eq 0 ]] || fail "debug lines without --debug: $(head -3 "$N")"
 for needle in "nsexec container setup" "child process in init()" "init: closing the pipe to signal completion"; do
   grep -qF "$needle" "$D2" || fail "--debug run: no '$needle' line from the container's set-up: $(cat "$D2")"
-  jq -r .msg "$D" | grep -qF "$needle" || fail "--debug json run: no '$needle' object: $(cat "$D")"
+  grep -qF "$needle" <<<"$(jq -r .msg "$D")" || fail "--debug json run: no '$needle' object: $(cat "$D")"
 done
 
 # exec: the exec'd process's own set-up lines

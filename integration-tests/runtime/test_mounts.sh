@@ -175,7 +175,7 @@ wait_for "grep -q ' /slave/late ' /proc/$pid/mountinfo" 2 ||
   fail "host mount under an rslave bind did not propagate into the container: $(grep -E 'slave|private' /proc/$pid/mountinfo)"
 grep -q ' /private ' /proc/"$pid"/mountinfo || fail "rprivate bind /private is not mounted"
 ! grep -q ' /private/late ' /proc/"$pid"/mountinfo || fail "host mount propagated into an rprivate bind"
-grep ' /slave ' /proc/"$pid"/mountinfo | grep -q 'master:' || fail "/slave is not a slave mount: $(grep ' /slave ' /proc/"$pid"/mountinfo)"
+[[ $(grep ' /slave ' /proc/"$pid"/mountinfo) == *master:* ]] || fail "/slave is not a slave mount: $(grep ' /slave ' /proc/"$pid"/mountinfo)"
 rt delete --force "$IDS" 2>"$T/err" || fail "delete --force failed: $(cat "$T/err")"
 umount -R -l "$T/prop"
 umount -l "$T/rb/sub"
