@@ -16,7 +16,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: berthctl [--address SOCK] [-n NAMESPACE] [--timeout D] "
-    "images|containers|tasks|run|snapshots|namespaces|events ...";
+    "images|content|containers|tasks|run|snapshots|namespaces|events ...";
 
 struct Group {
   std::vector<std::string> names;
@@ -26,6 +26,7 @@ struct Group {
 const std::vector<Group>& Groups() {
   static const std::vector<Group> kGroups = {
       {{"images", "image", "i"}, ImagesMain},
+      {{"content"}, ContentMain},
       {{"containers", "container", "c"}, ContainersMain},
       {{"tasks", "task", "t"}, TasksMain},
       {{"run"}, RunMain},

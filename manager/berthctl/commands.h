@@ -38,6 +38,7 @@ absl::Status ForEachName(const std::vector<std::string>& names,
                          const std::function<absl::Status(const std::string&)>& fn);
 
 absl::StatusOr<int> ImagesMain(Client& client, const Args& args);
+absl::StatusOr<int> ContentMain(Client& client, const Args& args);
 absl::StatusOr<int> ContainersMain(Client& client, const Args& args);
 absl::StatusOr<int> TasksMain(Client& client, const Args& args);
 absl::StatusOr<int> RunMain(Client& client, const Args& args);

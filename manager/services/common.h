@@ -24,6 +24,15 @@ absl::Status ValidateName(absl::string_view what, const std::string& name);
 
 grpc::Status ToGrpc(const absl::Status& s);
 
+// A callback stream refused before it began: `return new Refused<R>(status);`
+// from a handler that returns R*.
+template <class Reactor>
+class Refused final : public Reactor {
+ public:
+  explicit Refused(const grpc::Status& s) { this->Finish(s); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace berth::manager
 
 // Inside a handler: `NS_OR_RETURN(ns, context);`

@@ -70,67 +70,125 @@ grpc::Status ContentService::Delete(ServerContext* ctx, const v1::DeleteContentR
   return ToGrpc(m_.gc().Collect().status());
 }
 
-grpc::Status ContentService::Read(ServerContext* ctx, const v1::ReadContentRequest* req,
-                                  grpc::ServerWriter<v1::ReadContentResponse>* writer) {
-  BERTH_NS_OR_RETURN(ns, ctx);
-  if (absl::Status s = CheckVisible(m_, ns, req->digest()); !s.ok()) return ToGrpc(s);
-  absl::StatusOr<UniqueFd> fd = m_.content().OpenBlob(req->digest());
-  if (!fd.ok()) return ToGrpc(fd.status());
-  int64_t offset = req->offset();
-  int64_t left = req->size() > 0 ? req->size() : INT64_MAX;
-  std::string buf(1 << 20, '\0');
-  while (left > 0) {
-    ssize_t n = ::pread(fd->get(), buf.data(), std::min<int64_t>(left, buf.size()), offset);
-    if (n < 0) return ToGrpc(ErrnoStatus("read", req->digest()));
-    if (n == 0) break;
-    v1::ReadContentResponse chunk;
-    chunk.set_offset(offset);
-    chunk.set_data(buf.data(), static_cast<size_t>(n));
-    if (!writer->Write(chunk)) break;
-    offset += n;
-    left -= n;
+namespace {
+
+// A blob to the client, one chunk in flight at a time: each OnWriteDone
+// reads the next chunk (a bounded pread), so a slow reader holds no thread.
+class ReadReactor final : public grpc::ServerWriteReactor<v1::ReadContentResponse> {
+ public:
+  ReadReactor(UniqueFd fd, std::string digest, int64_t offset, int64_t size)
+      : fd_(std::move(fd)),
+        digest_(std::move(digest)),
+        offset_(offset),
+        left_(size > 0 ? size : INT64_MAX) {
+    Next();
   }
-  return grpc::Status::OK;
+  void OnWriteDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status::CANCELLED);  // the client went away
+    offset_ += static_cast<int64_t>(chunk_.data().size());
+    left_ -= static_cast<int64_t>(chunk_.data().size());
+    Next();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Next() {
+    if (left_ <= 0) return Finish(grpc::Status::OK);
+    std::string* buf = chunk_.mutable_data();
+    buf->resize(static_cast<size_t>(std::min<int64_t>(left_, kChunk)));
+    ssize_t n = RetryEintr([&] { return ::pread(fd_.get(), buf->data(), buf->size(), offset_); });
+    if (n < 0) return Finish(ToGrpc(ErrnoStatus("read", digest_)));
+    if (n == 0) return Finish(grpc::Status::OK);
+    buf->resize(static_cast<size_t>(n));
+    chunk_.set_offset(offset_);
+    StartWrite(&chunk_);
+  }
+
+  static constexpr int64_t kChunk = 1 << 20;
+  UniqueFd fd_;
+  const std::string digest_;
+  int64_t offset_, left_;
+  v1::ReadContentResponse chunk_;
+};
+
+// An ingest, one request at a time: each OnReadDone writes the request's
+// bytes to the ingest file and answers; the next read starts when the answer
+// is sent. A stream that ends without COMMIT leaves the ingest to resume.
+class WriteReactor final
+    : public grpc::ServerBidiReactor<v1::WriteContentRequest, v1::WriteContentResponse> {
+ public:
+  WriteReactor(Manager& m, std::string ns) : m_(m), ns_(std::move(ns)), lease_(m.leases().Begin()) {
+    StartRead(&req_);
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status::OK);  // the client ended the stream
+    absl::StatusOr<bool> committed = Handle();
+    if (!committed.ok()) return Finish(ToGrpc(committed.status()));
+    if (*committed) return StartWriteAndFinish(&resp_, grpc::WriteOptions(), grpc::Status::OK);
+    StartWrite(&resp_);
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status::CANCELLED);
+    StartRead(&req_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  // Applies req_ and fills resp_; true once the blob is committed.
+  absl::StatusOr<bool> Handle() {
+    if (!w_) {
+      if (req_.ref().empty()) return absl::InvalidArgumentError("write: ref is required");
+      ASSIGN_OR_RETURN(w_, m_.content().Writer(req_.ref(), req_.expected(), req_.total()));
+    }
+    resp_.Clear();
+    resp_.set_action(req_.action());
+    if (req_.action() != v1::STAT && !req_.data().empty()) {
+      if (req_.offset() != w_->Offset()) {
+        return absl::OutOfRangeError(absl::StrCat("write at offset ", req_.offset(),
+                                                  ", but ingest ", req_.ref(), " is at ",
+                                                  w_->Offset()));
+      }
+      RETURN_IF_ERROR(w_->Write(req_.data()));
+    }
+    resp_.set_offset(w_->Offset());
+    resp_.set_total(req_.total());
+    if (req_.action() != v1::COMMIT) return false;
+    int64_t size = w_->Offset();
+    ASSIGN_OR_RETURN(std::string digest, w_->Commit(req_.total(), req_.expected()));
+    RETURN_IF_ERROR(m_.meta().AddContent(ns_, digest, size));
+    resp_.set_digest(digest);
+    return true;
+  }
+
+  Manager& m_;
+  const std::string ns_;
+  Leases::Lease lease_;  // the ingest is work in progress until the stream ends
+  std::unique_ptr<ContentWriter> w_;
+  v1::WriteContentRequest req_;
+  v1::WriteContentResponse resp_;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::ReadContentResponse>* ContentService::Read(
+    grpc::CallbackServerContext* ctx, const v1::ReadContentRequest* req) {
+  using R = Refused<grpc::ServerWriteReactor<v1::ReadContentResponse>>;
+  absl::StatusOr<std::string> ns = CallNamespace(ctx);
+  if (!ns.ok()) return new R(ToGrpc(ns.status()));
+  if (absl::Status s = CheckVisible(m_, *ns, req->digest()); !s.ok()) return new R(ToGrpc(s));
+  absl::StatusOr<UniqueFd> fd = m_.content().OpenBlob(req->digest());
+  if (!fd.ok()) return new R(ToGrpc(fd.status()));
+  return new ReadReactor(*std::move(fd), req->digest(), req->offset(), req->size());
 }
 
-grpc::Status ContentService::Write(
-    ServerContext* ctx,
-    grpc::ServerReaderWriter<v1::WriteContentResponse, v1::WriteContentRequest>* stream) {
-  BERTH_NS_OR_RETURN(ns, ctx);
-  Leases::Lease lease = m_.leases().Begin();
-  std::unique_ptr<ContentWriter> w;
-  v1::WriteContentRequest req;
-  while (stream->Read(&req)) {
-    if (!w) {
-      if (req.ref().empty()) return ToGrpc(absl::InvalidArgumentError("write: ref is required"));
-      absl::StatusOr<std::unique_ptr<ContentWriter>> opened =
-          m_.content().Writer(req.ref(), req.expected(), req.total());
-      if (!opened.ok()) return ToGrpc(opened.status());
-      w = *std::move(opened);
-    }
-    v1::WriteContentResponse resp;
-    resp.set_action(req.action());
-    if (req.action() != v1::STAT && !req.data().empty()) {
-      if (req.offset() != w->Offset()) {
-        return ToGrpc(absl::OutOfRangeError(absl::StrCat(
-            "write at offset ", req.offset(), ", but ingest ", req.ref(), " is at ", w->Offset())));
-      }
-      if (absl::Status s = w->Write(req.data()); !s.ok()) return ToGrpc(s);
-    }
-    resp.set_offset(w->Offset());
-    resp.set_total(req.total());
-    if (req.action() == v1::COMMIT) {
-      int64_t size = w->Offset();
-      absl::StatusOr<std::string> digest = w->Commit(req.total(), req.expected());
-      if (!digest.ok()) return ToGrpc(digest.status());
-      if (absl::Status s = m_.meta().AddContent(ns, *digest, size); !s.ok()) return ToGrpc(s);
-      resp.set_digest(*digest);
-      stream->Write(resp);
-      return grpc::Status::OK;
-    }
-    stream->Write(resp);
+grpc::ServerBidiReactor<v1::WriteContentRequest, v1::WriteContentResponse>* ContentService::Write(
+    grpc::CallbackServerContext* ctx) {
+  absl::StatusOr<std::string> ns = CallNamespace(ctx);
+  if (!ns.ok()) {
+    return new Refused<grpc::ServerBidiReactor<v1::WriteContentRequest, v1::WriteContentResponse>>(
+        ToGrpc(ns.status()));
   }
-  return grpc::Status::OK;
+  return new WriteReactor(m_, *std::move(ns));
 }
 
 grpc::Status ContentService::Status(ServerContext*, const v1::ContentStatusRequest* req,

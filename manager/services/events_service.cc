@@ -89,12 +89,7 @@ grpc::ServerWriteReactor<v1::Envelope>* EventsService::Subscribe(grpc::CallbackS
   absl::StatusOr<std::vector<Filter>> filters =
       ParseFilters({req->filters().begin(), req->filters().end()});
   if (!filters.ok()) {
-    class Refuse final : public grpc::ServerWriteReactor<v1::Envelope> {
-     public:
-      explicit Refuse(const grpc::Status& s) { Finish(s); }
-      void OnDone() override { delete this; }
-    };
-    return new Refuse(ToGrpc(filters.status()));
+    return new Refused<grpc::ServerWriteReactor<v1::Envelope>>(ToGrpc(filters.status()));
   }
   return new SubscribeReactor(m_.events(), *std::move(filters));
 }

@@ -2,10 +2,11 @@
 // else; the logic lives in Manager's parts. Errors are converted once, by
 // ToGrpc.
 //
-// Handlers are grpc++'s synchronous API, except Events.Subscribe, which
-// uses the callback API: an idle subscriber must not hold a thread.
-// Transfer and Content streams are synchronous on purpose: they hold a
-// thread only while bytes flow.
+// Unary handlers are grpc++'s synchronous API; every stream uses the
+// callback API, so an idle stream (an events subscriber, a slow client of
+// Content.Read) holds no thread. Content streams run on gRPC's threads
+// (each step is one bounded file read or write); Transfer streams hand the
+// blocking import/export to threads of their own (awaited.h).
 #pragma once
 
 #include "manager/manager.h"
@@ -37,7 +38,8 @@ class NamespacesService final : public v1::Namespaces::Service {
   Manager& m_;
 };
 
-class ContentService final : public v1::Content::Service {
+class ContentService final : public v1::Content::WithCallbackMethod_Read<
+                                 v1::Content::WithCallbackMethod_Write<v1::Content::Service>> {
  public:
   explicit ContentService(Manager& m) : m_(m) {}
   grpc::Status Info(ServerContext*, const v1::ContentInfoRequest*, v1::ContentInfo*) override;
@@ -45,11 +47,10 @@ class ContentService final : public v1::Content::Service {
                     v1::ListContentResponse*) override;
   grpc::Status Delete(ServerContext*, const v1::DeleteContentRequest*,
                       v1::DeleteContentResponse*) override;
-  grpc::Status Read(ServerContext*, const v1::ReadContentRequest*,
-                    grpc::ServerWriter<v1::ReadContentResponse>*) override;
-  grpc::Status Write(
-      ServerContext*,
-      grpc::ServerReaderWriter<v1::WriteContentResponse, v1::WriteContentRequest>*) override;
+  grpc::ServerWriteReactor<v1::ReadContentResponse>* Read(grpc::CallbackServerContext*,
+                                                          const v1::ReadContentRequest*) override;
+  grpc::ServerBidiReactor<v1::WriteContentRequest, v1::WriteContentResponse>* Write(
+      grpc::CallbackServerContext*) override;
   grpc::Status Status(ServerContext*, const v1::ContentStatusRequest*, v1::ContentStatus*) override;
   grpc::Status Abort(ServerContext*, const v1::AbortContentRequest*,
                      v1::AbortContentResponse*) override;
@@ -73,13 +74,13 @@ class ImagesService final : public v1::Images::Service {
   Manager& m_;
 };
 
-class TransferService final : public v1::Transfer::Service {
+class TransferService final : public v1::Transfer::CallbackService {
  public:
   explicit TransferService(Manager& m) : m_(m) {}
-  Status Import(ServerContext*,
-                grpc::ServerReaderWriter<v1::ImportProgress, v1::ImportRequest>*) override;
-  Status Export(ServerContext*, const v1::ExportRequest*,
-                grpc::ServerWriter<v1::ExportChunk>*) override;
+  grpc::ServerBidiReactor<v1::ImportRequest, v1::ImportProgress>* Import(
+      grpc::CallbackServerContext*) override;
+  grpc::ServerWriteReactor<v1::ExportChunk>* Export(grpc::CallbackServerContext*,
+                                                    const v1::ExportRequest*) override;
 
  private:
   Manager& m_;
