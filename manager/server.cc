@@ -113,6 +113,7 @@ int ServerMain(const std::vector<std::string>& args) {
   }
   int sig = 0;
   sigwait(&stop, &sig);
+  manager.tasks().EndWaits(absl::UnavailableError("berth-manager is stopping"));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   ::unlink(config->address.c_str());
   return 0;

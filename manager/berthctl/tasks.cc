@@ -186,6 +186,19 @@ absl::StatusOr<int> Ps(Client& c, const Args& args) {
   return 0;
 }
 
+// Blocks until the process exits; prints its exit status (as `docker wait`).
+absl::StatusOr<int> Wait(Client& c, const Args& args) {
+  ASSIGN_OR_RETURN(ParsedFlags f,
+                   ParseCommand("tasks wait [--exec-id ID] ID", {{{"exec-id"}}}, args, 1, 1));
+  v1::WaitRequest req;
+  req.set_container_id(f.positional()[0]);
+  req.set_exec_id(f.GetOr("exec-id", ""));
+  v1::WaitResponse resp;
+  RETURN_IF_ERROR(c.Call(&v1::Tasks::Stub::Wait, req, &resp));
+  printf("%u\n", resp.exit_status());
+  return 0;
+}
+
 absl::StatusOr<int> Pause(Client& c, const Args& args) {
   ASSIGN_OR_RETURN(ParsedFlags f, ParseCommand("tasks pause ID", {}, args, 1, 1));
   v1::PauseTaskRequest req;
@@ -245,6 +258,7 @@ absl::StatusOr<int> TasksMain(Client& client, const Args& args) {
       {{"exec"}, Exec, "tasks exec"},
       {{"get"}, Get, "tasks get"},
       {{"ps"}, Ps, "tasks ps"},
+      {{"wait"}, Wait, "tasks wait"},
       {{"pause"}, Pause, "tasks pause"},
       {{"resume"}, Resume, "tasks resume"},
       {{"metrics", "metric"}, Metrics, "tasks metrics"},

@@ -2,9 +2,9 @@
 // else; the logic lives in Manager's parts. Errors are converted once, by
 // ToGrpc.
 //
-// Unary handlers are grpc++'s synchronous API; every stream uses the
-// callback API, so an idle stream (an events subscriber, a slow client of
-// Content.Read) holds no thread. Content streams run on gRPC's threads
+// Unary handlers are grpc++'s synchronous API, except Tasks.Wait; every
+// stream uses the callback API, so an idle call (a waiter, an events
+// subscriber, a slow client of Content.Read) holds no thread. Content streams run on gRPC's threads
 // (each step is one bounded file read or write); Transfer streams hand the
 // blocking import/export to threads of their own (awaited.h).
 #pragma once
@@ -122,7 +122,7 @@ class ContainersService final : public v1::Containers::Service {
   Manager& m_;
 };
 
-class TasksService final : public v1::Tasks::Service {
+class TasksService final : public v1::Tasks::WithCallbackMethod_Wait<v1::Tasks::Service> {
  public:
   explicit TasksService(Manager& m) : m_(m) {}
   Status Create(ServerContext*, const v1::CreateTaskRequest*, v1::CreateTaskResponse*) override;
@@ -139,7 +139,8 @@ class TasksService final : public v1::Tasks::Service {
   Status Pause(ServerContext*, const v1::PauseTaskRequest*, v1::PauseTaskResponse*) override;
   Status Resume(ServerContext*, const v1::ResumeTaskRequest*, v1::ResumeTaskResponse*) override;
   Status ListPids(ServerContext*, const v1::ListPidsRequest*, v1::ListPidsResponse*) override;
-  Status Wait(ServerContext*, const v1::WaitRequest*, v1::WaitResponse*) override;
+  grpc::ServerUnaryReactor* Wait(grpc::CallbackServerContext*, const v1::WaitRequest*,
+                                 v1::WaitResponse*) override;
   Status Metrics(ServerContext*, const v1::MetricsRequest*, v1::MetricsResponse*) override;
   Status Update(ServerContext*, const v1::UpdateTaskRequest*, v1::UpdateTaskResponse*) override;
 

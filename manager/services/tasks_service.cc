@@ -106,12 +106,44 @@ Status TasksService::ListPids(ServerContext* ctx, const v1::ListPidsRequest* req
   return Status::OK;
 }
 
-Status TasksService::Wait(ServerContext* ctx, const v1::WaitRequest* req, v1::WaitResponse* resp) {
-  BERTH_NS_OR_RETURN(ns, ctx);
-  absl::StatusOr<v1::WaitResponse> r = m_.tasks().Wait(ns, req->container_id(), req->exec_id());
-  if (!r.ok()) return ToGrpc(r.status());
-  *resp = *std::move(r);
-  return Status::OK;
+namespace {
+
+// A Wait holds no thread: the task manager answers it when the process
+// exits. Exactly one of the exit and the client's cancellation finishes it
+// (ExitWaiters hands each waiter to one of them).
+class WaitReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit WaitReactor(TaskManager& tasks) : tasks_(tasks) {}
+  void Begin(const std::string& ns, const v1::WaitRequest& req, v1::WaitResponse* resp) {
+    token_ = tasks_.WaitAsync(ns, req.container_id(), req.exec_id(),
+                              [this, resp](absl::StatusOr<v1::WaitResponse> r) {
+                                if (r.ok()) *resp = *std::move(r);
+                                Finish(ToGrpc(r.status()));
+                              });
+  }
+  void OnCancel() override {
+    if (tasks_.CancelWait(token_)) Finish(grpc::Status::CANCELLED);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  TaskManager& tasks_;
+  uint64_t token_ = 0;  // set before gRPC can call OnCancel
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* TasksService::Wait(grpc::CallbackServerContext* ctx,
+                                             const v1::WaitRequest* req, v1::WaitResponse* resp) {
+  absl::StatusOr<std::string> ns = CallNamespace(ctx);
+  if (!ns.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpc(ns.status()));
+    return reactor;
+  }
+  auto* reactor = new WaitReactor(m_.tasks());
+  reactor->Begin(*ns, *req, resp);
+  return reactor;
 }
 
 Status TasksService::Metrics(ServerContext* ctx, const v1::MetricsRequest* req,

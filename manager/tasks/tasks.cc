@@ -32,6 +32,13 @@ v1::Status StatusFromShim(const std::string& s) {
 
 int64_t Nanos(const shim::v1::Timestamp& t) { return t.seconds() * 1000000000 + t.nanos(); }
 
+v1::WaitResponse ToWaitResponse(uint32_t exit_status, int64_t exited_at) {
+  v1::WaitResponse r;
+  r.set_exit_status(exit_status);
+  r.set_exited_at(exited_at);
+  return r;
+}
+
 // In the forked child of RunCommand: stdio, then every signal at its
 // default and none blocked (the manager ignores SIGPIPE, blocks SIGTERM and
 // SIGINT, and may have been started with SIGINT/SIGQUIT ignored; ignored
@@ -370,6 +377,8 @@ absl::StatusOr<v1::DeleteResponse> TaskManager::Delete(const std::string& ns, co
                   {{"container_id", id},
                    {"pid", absl::StrCat(out.pid())},
                    {"exit_status", absl::StrCat(out.exit_status())}});
+  waiters_.CompleteTask(SnapshotKey(ns, id), ToWaitResponse(out.exit_status(), out.exited_at()),
+                        absl::NotFoundError(absl::StrCat("task ", id, " was deleted")));
   return out;
 }
 
@@ -386,6 +395,8 @@ absl::StatusOr<v1::DeleteResponse> TaskManager::DeleteProcess(const std::string&
   out.set_pid(resp.pid());
   out.set_exit_status(resp.exit_status());
   out.set_exited_at(Nanos(resp.exited_at()));
+  waiters_.Complete(SnapshotKey(ns, id), exec_id,
+                    ToWaitResponse(out.exit_status(), out.exited_at()));
   return out;
 }
 
@@ -488,6 +499,20 @@ absl::StatusOr<v1::WaitResponse> TaskManager::Wait(const std::string& ns, const 
   return out;
 }
 
+uint64_t TaskManager::WaitAsync(const std::string& ns, const std::string& id,
+                                const std::string& exec_id, ExitWaiters::Done done) {
+  // Registered first: an exit from now on completes it, so the state read
+  // after cannot miss one that happens in between.
+  uint64_t token = waiters_.Add(SnapshotKey(ns, id), exec_id, std::move(done));
+  absl::StatusOr<v1::Process> p = Get(ns, id, exec_id);
+  if (!p.ok()) {
+    waiters_.CompleteOne(token, p.status());
+  } else if (p->status() == v1::STOPPED) {
+    waiters_.CompleteOne(token, ToWaitResponse(p->exit_status(), p->exited_at()));
+  }
+  return token;
+}
+
 absl::StatusOr<v1::MetricsResponse> TaskManager::Metrics(const std::string& ns,
                                                          const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Task> task, Find(ns, id));
@@ -520,6 +545,7 @@ void TaskManager::OnShimEvent(const std::string& key, const shim::v1::Event& ev)
                     {{"container_id", e.id()},
                      {"pid", absl::StrCat(e.pid())},
                      {"exit_status", absl::StrCat(e.exit_status())}});
+    waiters_.Complete(key, "", ToWaitResponse(e.exit_status(), Nanos(e.exited_at())));
   } else if (ev.topic() == "/tasks/exec-exit") {
     shim::v1::ExecExit e;
     e.ParseFromString(ev.payload());
@@ -528,6 +554,7 @@ void TaskManager::OnShimEvent(const std::string& key, const shim::v1::Event& ev)
                      {"exec_id", e.exec_id()},
                      {"pid", absl::StrCat(e.pid())},
                      {"exit_status", absl::StrCat(e.exit_status())}});
+    waiters_.Complete(key, e.exec_id(), ToWaitResponse(e.exit_status(), Nanos(e.exited_at())));
   } else if (ev.topic() == "/tasks/oom") {
     shim::v1::OOM e;
     e.ParseFromString(ev.payload());
@@ -546,9 +573,17 @@ void TaskManager::OnShimGone(const std::string& key) {
   // The shim may still be shutting down after a Delete; if its socket still
   // answers, it is not gone.
   if (shim::ShimClient::Connect(task->dir + "/shim/shim.sock").ok()) return;
-  std::lock_guard<std::mutex> lock(task->mu);
-  task->shim_gone = true;
-  task->client.reset();
+  {
+    std::lock_guard<std::mutex> lock(task->mu);
+    task->shim_gone = true;
+    task->client.reset();
+  }
+  absl::StatusOr<v1::Process> p = StoppedFromExitFile(*task);
+  waiters_.CompleteTask(
+      key,
+      p.ok() ? ExitWaiters::Result(ToWaitResponse(p->exit_status(), p->exited_at()))
+             : ExitWaiters::Result(p.status()),
+      absl::UnavailableError(absl::StrCat("the shim of task ", task->id, " died")));
 }
 
 absl::Status TaskManager::Recover() {

@@ -25,6 +25,7 @@
 #include "manager/events/broker.h"
 #include "manager/metadata/store.h"
 #include "manager/snapshots/overlay.h"
+#include "manager/tasks/exit_waiters.h"
 #include "manager/tasks/shim_monitor.h"
 #include "proto/manager/v1/tasks.pb.h"
 #include "shim/client.h"
@@ -67,6 +68,16 @@ class TaskManager {
   // Blocks until the process exits (its own connection to the shim).
   absl::StatusOr<v1::WaitResponse> Wait(const std::string& ns, const std::string& id,
                                         const std::string& exec_id);
+  // Wait without a thread (Tasks.Wait): done runs once the process has
+  // exited, at once if it has, else on its exit event, its Delete or its
+  // shim's death. The token is for CancelWait.
+  uint64_t WaitAsync(const std::string& ns, const std::string& id, const std::string& exec_id,
+                     ExitWaiters::Done done);
+  // The caller went away: true if done will not run.
+  bool CancelWait(uint64_t token) { return waiters_.Cancel(token); }
+  // The manager is stopping: every pending wait fails with why (the tasks
+  // live on; their waiters would otherwise hold the server's shutdown).
+  void EndWaits(const absl::Status& why) { waiters_.CompleteAll(why); }
   absl::StatusOr<v1::MetricsResponse> Metrics(const std::string& ns, const std::string& id);
   absl::Status Update(const std::string& ns, const std::string& id, const std::string& resources);
 
@@ -98,6 +109,7 @@ class TaskManager {
   EventBroker& events_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Task>> tasks_;  // "<ns>/<id>"
+  ExitWaiters waiters_;
   std::unique_ptr<ShimMonitor> monitor_;
 };
 
