@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace berth::manager {
 
@@ -24,6 +25,19 @@ struct MountSpec {
 // far are undone. Errors name type, source, target and errno:
 // "mount overlay overlay on /x: EINVAL (Invalid argument)".
 absl::Status MountAll(const std::vector<MountSpec>& mounts, const std::string& target);
+
+// mount(2) copies at most one page of data. Overlay data longer than that
+// (a deep image: 128 layers of /var/lib/berth/.../snapshots/N/fs) is made
+// to fit as containerd does: lowerdir, upperdir and workdir become relative
+// to their longest common directory, and the mount is made from there (by
+// a child process that chdirs, since a process's cwd is shared by its
+// threads). MountAll does this by itself; the snapshotter asks first, to
+// refuse a chain that cannot fit at all.
+struct OverlayData {
+  std::string dir;   // "" when data fits as it is
+  std::string data;  // to pass to mount(2), with dir as the cwd
+};
+absl::StatusOr<OverlayData> FitOverlayData(const std::string& data);
 
 // Unmounts everything stacked on target: umount2 until EINVAL (no longer a
 // mount point). EBUSY is retried a few times, then detached (MNT_DETACH).

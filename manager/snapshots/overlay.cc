@@ -216,12 +216,8 @@ absl::StatusOr<std::vector<MountSpec>> OverlaySnapshotter::MountsFor(const Row& 
     options.push_back("upperdir=" + FsDir(row.id));
   }
   options.push_back("lowerdir=" + absl::StrJoin(lowers, ":"));
-  // mount(2) copies at most one page of data, NUL included.
-  size_t data_len = absl::StrJoin(options, ",").size() + 1;
-  if (data_len > static_cast<size_t>(::getpagesize())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "snapshot ", row.key, ": overlay options for ", parents.size(), " layers need ", data_len,
-        " bytes, more than mount(2)'s page of ", ::getpagesize()));
+  if (absl::Status fits = FitOverlayData(absl::StrJoin(options, ",")).status(); !fits.ok()) {
+    return Annotate(fits, absl::StrCat("snapshot ", row.key, " (", parents.size(), " layers)"));
   }
   return std::vector<MountSpec>{{"overlay", "overlay", std::move(options)}};
 }
