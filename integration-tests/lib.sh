@@ -23,6 +23,25 @@ _cleanups=()
 # on_exit CMD...: run CMD at exit (last registered first).
 on_exit() { _cleanups+=("$*"); }
 
+# proc_start PID: the process's start time (clock ticks after boot), empty
+# when there is no such process.
+proc_start() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }
+  awk '{print $20}' <<<"$stat"
+}
+
+# kill_at_exit PID [SIGNAL]: at exit, signals PID (default TERM) only if it
+# is still the same process. A pid that has ended can be another test's
+# process by then: pid_max is 32768 here and the tests fork a lot.
+kill_at_exit() {
+  local start
+  start=$(proc_start "$1")
+  [[ -n $start ]] || return 0
+  on_exit "[[ \$(proc_start $1) == $start ]] && kill -${2:-TERM} $1"
+}
+
 _run_cleanups() {
   local i
   for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" >/dev/null 2>&1 || true; done

@@ -11,7 +11,7 @@ start_manager
 import_busybox
 ctl events >"$T/events.log" 2>&1 &
 events_pid=$!
-on_exit "kill $events_pid"
+kill_at_exit "$events_pid"
 
 # Attached runs: output, exit status, stdin, --rm.
 out=$(ctl run --rm $IMG r1 echo hello 2>&1) || fail "run --rm echo: $out"

@@ -21,8 +21,8 @@ waiters=()
 for i in $(seq 1 $n); do
   ctl tasks wait w$i >"$T/wait.$i" 2>&1 &
   waiters+=($!)
+  kill_at_exit $!
 done
-on_exit "kill ${waiters[*]} 2>/dev/null"
 sleep 1  # the waits reach the manager
 during=$(threads)
 for pid in "${waiters[@]}"; do alive "$pid" || fail "a waiter returned early: $(cat "$T"/wait.*)"; done

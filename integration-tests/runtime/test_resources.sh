@@ -119,7 +119,7 @@ ido=$(new_id oomev)
 (cd "$B" && rt run -d "$ido") || fail "run -d with a 16 MiB limit failed"
 rt events "$ido" >"$T/events.log" 2>&1 &
 EV=$!
-on_exit "kill $EV"
+kill_at_exit "$EV"
 wait_for "grep -q '\"type\":\"stats\"' '$T/events.log'" 5 || fail "events printed no stats: $(cat "$T/events.log")"
 rt exec "$ido" dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null 2>&1
 wait_for "grep -q '\"type\":\"oom\"' '$T/events.log'" 3 || fail "no oom event within 3 s of an OOM kill: $(cat "$T/events.log")"

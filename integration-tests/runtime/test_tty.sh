@@ -54,7 +54,7 @@ ID=$(new_id tty)
 SOCK=$T/console.sock
 python3 "$T/recv.py" "$SOCK" "$T/pty.out" 2>"$T/recv.err" &
 RECV=$!
-on_exit "kill $RECV"
+kill_at_exit "$RECV"
 wait_for "[[ -S '$SOCK' ]]" 5 || fail "console receiver did not start: $(cat "$T/recv.err")"
 rt create --bundle "$B" --console-socket "$SOCK" "$ID" </dev/null >"$T/out" 2>"$T/err" ||
   fail "create --console-socket failed: $(cat "$T/err")"

@@ -18,7 +18,7 @@ start_shim() {
     fail "berth-shim $name did not start: $(cat "$T/$name.start")"
   local pid
   pid=$(cat "$T/$name/shim.pid") || fail "no shim.pid for $name"
-  on_exit "kill -9 $pid"
+  kill_at_exit "$pid" KILL
 }
 
 # ctl NAME ARGS...: berth-shimctl on NAME's shim.

@@ -21,7 +21,7 @@ sock=$(jq -r .attach_socket <<<"$state")
 cpid=$(jq -r .pid <<<"$state")
 spid=$(shim_pid at)
 kill -STOP "$spid"
-on_exit "kill -CONT $spid"
+kill_at_exit "$spid" CONT
 # The container exits while its shim is stopped (a zombie until it reaps).
 wait_for "grep -q '^[0-9]* ([^)]*) Z' /proc/$cpid/stat" 5 ||
   fail "the container process did not exit: $(cat "/proc/$cpid/stat")"

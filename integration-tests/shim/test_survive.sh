@@ -26,7 +26,7 @@ bash -c "
 starter=$!
 wait_for "[[ -s $T/sv/shim.pid ]] && grep -q line- '$T/sv.log' 2>/dev/null" 5 || fail "the starter did not get the task going"
 pid=$(shim_pid sv)
-on_exit "kill -9 $pid"
+kill_at_exit "$pid" KILL
 pkill -9 -P "$starter" -f "berth-shimctl" 2>/dev/null
 kill -9 "$starter"
 wait "$starter" 2>/dev/null
