@@ -16,8 +16,8 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Open(const ManagerConfig& conf
   m->images_ = std::make_unique<ImageService>(*m->content_, *m->meta_, *m->snapshots_, m->events_,
                                               m->leases_, *m->gc_);
   m->tasks_ = std::make_unique<TaskManager>(
-      TaskConfig{config.state, config.shim_binary, config.runtime_binary}, *m->meta_,
-      *m->snapshots_, m->events_);
+      TaskConfig{config.state, config.shim_binary, config.runtime_binary, config.cgroup_parent},
+      *m->meta_, *m->snapshots_, m->events_);
   RETURN_IF_ERROR(m->tasks_->Recover());
   // Ingests nobody is writing any more (a crash mid-import), then garbage.
   RETURN_IF_ERROR(m->gc_->AbortIngests());

@@ -24,6 +24,7 @@ struct ManagerConfig {
   std::string shim_binary;     // default: berth-shim next to the executable
   std::string runtime_binary;  // default: berth-runtime next to the executable
   std::string log_level = "info";
+  std::string cgroup_parent = "/berth";
 };
 
 class Manager {

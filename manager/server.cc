@@ -18,7 +18,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: berth-manager [--root DIR] [--state DIR] [--address SOCK] [--log-level LEVEL]\n"
-    "                     [--shim PATH] [--runtime PATH]\n";
+    "                     [--shim PATH] [--runtime PATH] [--cgroup-parent PATH]\n";
 
 // Binaries default to the ones installed beside this executable.
 std::string Sibling(const std::string& name) {
@@ -30,8 +30,9 @@ std::string Sibling(const std::string& name) {
 }
 
 absl::StatusOr<ManagerConfig> ParseConfig(const std::vector<std::string>& args) {
-  std::vector<FlagSpec> specs = {{{"root"}}, {{"state"}},   {{"address", "a"}},    {{"log-level"}},
-                                 {{"shim"}}, {{"runtime"}}, {{"help", "h"}, false}};
+  std::vector<FlagSpec> specs = {
+      {{"root"}}, {{"state"}},   {{"address", "a"}},  {{"log-level"}},
+      {{"shim"}}, {{"runtime"}}, {{"cgroup-parent"}}, {{"help", "h"}, false}};
   ASSIGN_OR_RETURN(ParsedFlags f, ParseFlags(specs, args, false));
   if (f.Has("help")) return absl::CancelledError(kUsage);
   if (!f.positional().empty()) {
@@ -45,7 +46,8 @@ absl::StatusOr<ManagerConfig> ParseConfig(const std::vector<std::string>& args) 
   c.log_level = f.GetOr("log-level", c.log_level);
   c.shim_binary = f.GetOr("shim", Sibling("berth-shim"));
   c.runtime_binary = f.GetOr("runtime", Sibling("berth-runtime"));
-  for (const std::string* p : {&c.root, &c.state, &c.address}) {
+  c.cgroup_parent = f.GetOr("cgroup-parent", c.cgroup_parent);
+  for (const std::string* p : {&c.root, &c.state, &c.address, &c.cgroup_parent}) {
     if (p->empty() || (*p)[0] != '/') {
       return absl::InvalidArgumentError(absl::StrCat("\"", *p, "\": paths must be absolute"));
     }

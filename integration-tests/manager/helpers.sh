@@ -18,6 +18,8 @@ MSOCK=$T/m.sock
 BLOBS=$MROOT/content/blobs/sha256
 INGEST=$MROOT/content/ingest
 MANAGER_PID=
+# This test's containers' cgroups: ids like c1 are used by several tests.
+CGROUP_PARENT=/berth-test-${T##*.}
 IMAGE_CACHE=${BERTH_IMAGE_CACHE:-$(dirname "$BERTH_BIN")/test-images}
 
 # ctl ARGS...: berthctl on this test's manager.
@@ -30,6 +32,7 @@ alive() { [[ -e /proc/$1 ]] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/
 start_manager() {
   rm -f "$MSOCK"
   "$MANAGER" --root "$MROOT" --state "$MSTATE" --address "$MSOCK" --log-level debug \
+    --cgroup-parent "$CGROUP_PARENT" \
     >>"$T/manager.log" 2>&1 &
   MANAGER_PID=$!
   wait_for "[[ -S $MSOCK ]] || ! alive $MANAGER_PID" 20
@@ -72,6 +75,9 @@ _stop_stack() {
     "$BERTH_BIN/berth-runtime" --root "$MSTATE/runtime/$ns" delete --force "$id" >/dev/null 2>&1
     [[ -n $pid ]] && alive "$pid" && kill -9 "$pid"
   done
+  # This test's cgroups, deepest first (the runtime removes only the leaves).
+  find /sys/fs/cgroup -depth -type d \( -path "*$CGROUP_PARENT" -o -path "*$CGROUP_PARENT/*" \) \
+    -exec rmdir {} + 2>/dev/null
   # Mounts under $T, deepest first.
   awk -v t="$T/" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null; done

@@ -61,6 +61,9 @@ pid=$(task_field d1 PID)
 assert_eq "$(printf 'TASK    %-*sSTATUS    \nd1      %-*sRUNNING' $((${#pid} + 4)) PID $((${#pid} + 4)) "$pid")" \
   "$ls_out" "tasks ls output"
 alive "$pid" || fail "task pid $pid is not running"
+# A spec without linux.cgroupsPath: the manager's --cgroup-parent/<ns>/<id>.
+grep -q ":$CGROUP_PARENT/default/d1\$" "/proc/$pid/cgroup" ||
+  fail "d1 is not in $CGROUP_PARENT/default/d1: $(cat "/proc/$pid/cgroup")"
 assert_contains "$(ctl tasks ps d1)" "$pid" "tasks ps"
 assert_eq RUNNING "$(ctl tasks get d1 | jq -r .status)" "tasks get status"
 out=$(ctl tasks exec --exec-id e1 d1 sh -c 'echo in-exec; exit 5' 2>&1)

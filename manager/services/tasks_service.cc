@@ -117,8 +117,9 @@ class WaitReactor final : public grpc::ServerUnaryReactor {
   void Begin(const std::string& ns, const v1::WaitRequest& req, v1::WaitResponse* resp) {
     token_ = tasks_.WaitAsync(ns, req.container_id(), req.exec_id(),
                               [this, resp](absl::StatusOr<v1::WaitResponse> r) {
-                                if (r.ok()) *resp = *std::move(r);
-                                Finish(ToGrpc(r.status()));
+                                if (!r.ok()) return Finish(ToGrpc(r.status()));
+                                *resp = *std::move(r);
+                                Finish(grpc::Status::OK);
                               });
   }
   void OnCancel() override {

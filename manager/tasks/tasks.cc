@@ -148,6 +148,13 @@ absl::Status TaskManager::PrepareBundle(const std::string& ns, const v1::Contain
         absl::StrCat("container ", c.id(), ": spec is not a JSON object"));
   }
   spec["root"]["path"] = "rootfs";
+  // Without a cgroup of its own, runtimes put the container at /<id>, where
+  // another manager's (or test's) container of the same id would share it.
+  Json& linux = spec["linux"];
+  if (!linux.is_object()) linux = Json::object();
+  if (linux.value("cgroupsPath", "").empty()) {
+    linux["cgroupsPath"] = absl::StrCat(config_.cgroup_parent, "/", ns, "/", c.id());
+  }
   std::string rootfs = task.dir + "/bundle/rootfs";
   RETURN_IF_ERROR(MkdirAll(rootfs));
   ASSIGN_OR_RETURN(std::vector<MountSpec> mounts,

@@ -36,6 +36,7 @@ struct TaskConfig {
   std::string state_dir;        // --state
   std::string shim_binary;      // berth-shim
   std::string default_runtime;  // berth-runtime
+  std::string cgroup_parent;    // a spec without linux.cgroupsPath gets <parent>/<ns>/<id>
 };
 
 class TaskManager {
