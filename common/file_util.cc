@@ -25,10 +25,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-static absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what) {
   while (!data.empty()) {
     ssize_t n = RetryEintr([&] { return ::write(fd, data.data(), data.size()); });
-    if (n < 0) return ErrnoStatus("write", path);
+    if (n < 0) return ErrnoStatus("write", what);
     data.remove_prefix(static_cast<size_t>(n));
   }
   return absl::OkStatus();

@@ -12,6 +12,9 @@ namespace berth {
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // Writes data to path (O_WRONLY|O_TRUNC, no create unless `create`).
+// write(2) until all of data is written (EINTR retried); the error names
+// what (a path, "stdout", ...).
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what);
 absl::Status WriteFile(const std::string& path, absl::string_view data, bool create = false,
                        int mode = 0644);
 

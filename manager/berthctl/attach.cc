@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 
+#include "common/file_util.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
 #include "proto/manager/v1/tasks.grpc.pb.h"
@@ -45,16 +46,6 @@ class RawTerminal {
   bool active_ = false;
 };
 
-absl::Status WriteAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = RetryEintr([&] { return ::write(fd, data, n); });
-    if (w < 0) return ErrnoStatus("write", "stdout");
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return absl::OkStatus();
-}
-
 // CloseIO reaches the shim by another path (manager, shim socket) than the
 // bytes sent on the attach socket, and the shim drops input that comes after
 // it: wait (at most 2 s) until the shim has read all of it. SIOCOUTQ on a
@@ -78,7 +69,8 @@ absl::Status Pump(int sock, bool forward_stdin, const std::function<void()>& on_
     if (fds[0].revents != 0) {
       ssize_t n = RetryEintr([&] { return ::read(sock, buf, sizeof buf); });
       if (n <= 0) return absl::OkStatus();  // the process is gone
-      RETURN_IF_ERROR(WriteAll(STDOUT_FILENO, buf, static_cast<size_t>(n)));
+      RETURN_IF_ERROR(
+          WriteAll(STDOUT_FILENO, absl::string_view(buf, static_cast<size_t>(n)), "stdout"));
     }
     if (nfds == 2 && fds[1].revents != 0) {
       ssize_t n = (fds[1].revents & POLLNVAL)

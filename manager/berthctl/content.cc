@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/status.h"
 #include "manager/berthctl/commands.h"
 #include "manager/berthctl/table.h"
@@ -15,15 +16,6 @@ namespace berth::berthctl {
 namespace {
 
 constexpr size_t kChunk = 1 << 20;
-
-absl::Status WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = RetryEintr([&] { return ::write(fd, data.data(), data.size()); });
-    if (n < 0) return ErrnoStatus("write", "stdout");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
 
 // Reads up to buf.size() bytes of stdin (less only at its end).
 absl::StatusOr<size_t> ReadStdin(std::string& buf) {
@@ -68,7 +60,8 @@ absl::StatusOr<int> Get(Client& c, const Args& args) {
   auto stream = c.Stub<v1::Content::Stub>().Read(ctx.get(), req);
   v1::ReadContentResponse chunk;
   absl::Status local;
-  while (local.ok() && stream->Read(&chunk)) local = WriteAll(STDOUT_FILENO, chunk.data());
+  while (local.ok() && stream->Read(&chunk))
+    local = WriteAll(STDOUT_FILENO, chunk.data(), "stdout");
   if (!local.ok()) ctx->TryCancel();
   absl::Status status = FromGrpc(stream->Finish());
   RETURN_IF_ERROR(local);

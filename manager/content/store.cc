@@ -16,15 +16,6 @@
 namespace berth::manager {
 namespace {
 
-absl::Status WriteAllFd(int fd, absl::string_view data, absl::string_view path) {
-  while (!data.empty()) {
-    ssize_t n = RetryEintr([&] { return ::write(fd, data.data(), data.size()); });
-    if (n < 0) return ErrnoStatus("write", path);
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
 // Feeds everything readable from fd (from its current offset) to hash.
 absl::Status HashFd(int fd, Sha256& hash, absl::string_view path) {
   std::string buf(1 << 16, '\0');
@@ -213,7 +204,7 @@ absl::StatusOr<std::string> ContentStore::WriteBlob(absl::string_view data,
   std::string tmp = root_ + "/ingest/tmp-XXXXXX";
   UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
   if (!fd) return ErrnoStatus("mkstemp", tmp);
-  absl::Status st = WriteAllFd(fd.get(), data, tmp);
+  absl::Status st = WriteAll(fd.get(), data, tmp);
   if (st.ok()) st = Publish(fd.get(), tmp, digest);
   ::unlink(tmp.c_str());  // ENOENT after a successful rename
   if (!st.ok()) return st;
@@ -296,7 +287,7 @@ ContentWriter::ContentWriter(const ContentStore* store, std::string ref, std::st
 
 absl::Status ContentWriter::Write(absl::string_view data) {
   if (!data_) return absl::FailedPreconditionError(absl::StrCat("ref ", ref_, ": writer closed"));
-  absl::Status st = WriteAllFd(data_.get(), data, dir_ + "/data");
+  absl::Status st = WriteAll(data_.get(), data, dir_ + "/data");
   if (!st.ok()) {
     // Keep the file equal to what was hashed, so that the ingest can resume.
     (void)::ftruncate(data_.get(), Offset());

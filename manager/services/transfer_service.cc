@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/status.h"
 #include "manager/services/awaited.h"
 #include "manager/services/common.h"
@@ -12,16 +13,6 @@
 
 namespace berth::manager {
 namespace {
-
-// Writes all of data to fd; false once the reader has gone.
-bool WriteAll(int fd, absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = RetryEintr([&] { return ::write(fd, data.data(), data.size()); });
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
 
 // An import runs for as long as its bytes flow, on threads of its own: the
 // worker feeds the streamed bytes into a pipe (or the importer reads
@@ -76,9 +67,10 @@ class ImportReactor final : public grpc::ServerBidiReactor<v1::ImportRequest, v1
       source.reset();  // the feeder's writes fail from now on
     });
     if (feed) {
-      bool open = WriteAll(feed.get(), first.data());
+      // Fails once the importer has stopped reading.
+      bool open = WriteAll(feed.get(), first.data(), "import pipe").ok();
       v1::ImportRequest req;
-      while (open && Read(&req)) open = WriteAll(feed.get(), req.data());
+      while (open && Read(&req)) open = WriteAll(feed.get(), req.data(), "import pipe").ok();
       feed.reset();  // EOF for the importer
     }
     importer.join();
