@@ -11,6 +11,7 @@ bin=$repo/build/bin
 scripts/install-deps.sh
 scripts/build.sh
 work=$(mktemp -d /tmp/berth-main.XXXXXX)
+cgroup_parent=/${work##*/}  # the manager's containers' cgroups, removed at exit
 manager_pid=
 cleanup() {
   "$bin/berth-runtime" --root "$work/state" delete --force hello >/dev/null 2>&1 || true
@@ -21,6 +22,8 @@ cleanup() {
   fi
   awk -v t="$work/" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  find /sys/fs/cgroup -depth -type d \( -path "*$cgroup_parent" -o -path "*$cgroup_parent/*" \) \
+    -exec rmdir {} + 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,7 +38,7 @@ scripts/make-busybox-bundle.sh "$work/bundle" --probe "$bin/probe" >/dev/null
 echo "== berth-manager + berth-shim + berth-runtime, driven by berthctl"
 scripts/make-busybox-image.sh "$work/busybox.tar" --format docker --probe "$bin/probe" >/dev/null
 "$bin/berth-manager" --root "$work/root" --state "$work/run" --address "$work/m.sock" \
-  >"$work/manager.log" 2>&1 &
+  --cgroup-parent "$cgroup_parent" >"$work/manager.log" 2>&1 &
 manager_pid=$!
 for _ in $(seq 100); do [[ -S $work/m.sock ]] && break; sleep 0.05; done
 ctl() { "$bin/berthctl" --address "$work/m.sock" "$@"; }
