@@ -18,7 +18,10 @@ absl::Status ShimClient::SendRaw(absl::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t n =
         RetryEintr([&] { return ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL); });
-    if (n < 0) return ErrnoStatus("send", "shim socket");
+    if (n < 0) {
+      broken_ = true;
+      return ErrnoStatus("send", "shim socket");
+    }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
   return absl::OkStatus();
@@ -27,11 +30,15 @@ absl::Status ShimClient::SendRaw(absl::string_view bytes) {
 absl::StatusOr<Frame> ShimClient::ReadFrame() {
   for (;;) {
     if (auto next = decoder_.Next()) {
-      if (next->error) return next->error->status;
+      if (next->error) {
+        broken_ = true;  // the stream is out of step from here on
+        return next->error->status;
+      }
       return std::move(*next->frame);
     }
     char buf[65536];
     ssize_t n = RetryEintr([&] { return ::read(fd_.get(), buf, sizeof buf); });
+    if (n <= 0) broken_ = true;
     if (n < 0) return ErrnoStatus("read", "shim socket");
     if (n == 0) return absl::UnavailableError("the shim closed the connection");
     decoder_.Feed(absl::string_view(buf, static_cast<size_t>(n)));

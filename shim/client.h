@@ -24,6 +24,10 @@ class ShimClient {
                     google::protobuf::MessageLite* resp);
   // Blocks until the shim pushes an event.
   absl::StatusOr<v1::Event> NextEvent();
+  // The connection itself failed (a send or read error, EOF, a malformed
+  // frame), as opposed to the shim answering with an error: a new
+  // connection is needed to go on.
+  bool broken() const { return broken_; }
 
   // For tests: raw bytes out, the next frame in.
   absl::Status SendRaw(absl::string_view bytes);
@@ -35,6 +39,7 @@ class ShimClient {
   uint32_t next_id_ = 1;
   FrameDecoder decoder_;
   std::deque<v1::Event> events_;
+  bool broken_ = false;
 };
 
 }  // namespace berth::shim

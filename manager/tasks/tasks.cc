@@ -127,12 +127,8 @@ absl::Status TaskManager::Call(Task& task, absl::string_view method,
       task.client.emplace(*std::move(c));
     }
     absl::Status s = task.client->Call(method, req, resp);
-    if (!absl::IsUnavailable(s) && !absl::IsInternal(s)) return s;
-    if (s.message().find("shim socket") == std::string::npos &&
-        s.message().find("closed the connection") == std::string::npos) {
-      return s;
-    }
-    task.client.reset();  // a broken connection: reconnect once
+    if (!task.client->broken()) return s;  // an answer, OK or not
+    task.client.reset();                   // a broken connection: reconnect once
   }
   return absl::UnavailableError(absl::StrCat("task ", task.id, ": shim not reachable"));
 }
