@@ -194,61 +194,36 @@ stop_pid() {
 bctl() { timeout 600 "$BERTHCTL" --address "$T/b/m.sock" -n "$NS" "$@"; }
 cctl() { timeout 600 "$CTR" --address "$T/c/containerd.sock" -n "$NS" "$@"; }
 
+# wait_up NAME PID LOG TRIES CMD...: until CMD succeeds (every 0.1 s, at most
+# TRIES times) while PID lives; otherwise says so with LOG's tail.
+wait_up() {
+  local name=$1 pid=$2 log=$3 tries=$4 i
+  shift 4
+  for ((i = 0; i < tries; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    alive "$pid" || break
+    sleep 0.1
+  done
+  echo "bench.sh: $name did not start: $(tail -5 "$log")" >&2
+  return 1
+}
+
 start_berth() {
   mkdir -p "$T/b"
   rm -f "$T/b/m.sock"
   "$MANAGER" --root "$T/b/root" --state "$T/b/run" --address "$T/b/m.sock" --log-level warn \
     >>"$T/b/log" 2>&1 &
   B_PID=$!
-  local i
-  for ((i = 0; i < 200; i++)); do
-    [[ -S $T/b/m.sock ]] && bctl namespaces ls >/dev/null 2>&1 && return 0
-    alive "$B_PID" || break
-    sleep 0.1
-  done
-  echo "bench.sh: berth-manager did not start: $(tail -5 "$T/b/log")" >&2
-  return 1
+  wait_up berth-manager "$B_PID" "$T/b/log" 200 bctl namespaces ls
 }
 stop_berth() { stop_pid "$B_PID"; B_PID=""; }
 
 start_containerd() {
   mkdir -p "$T/c"
-  cat >"$T/c/config.toml" <<EOF
-version = 2
-root = "$T/c/root"
-state = "$T/c/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
-[grpc]
-  address = "$T/c/containerd.sock"
-[ttrpc]
-  address = "$T/c/containerd.sock.ttrpc"
-[debug]
-  address = ""
-  level = "warn"
-[metrics]
-  address = ""
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "$T/c/opt"
-EOF
+  "$REPO/scripts/containerd-config.sh" "$T/c" "$T/c/containerd.sock" warn >"$T/c/config.toml"
   "$CONTAINERD" --config "$T/c/config.toml" >>"$T/c/log" 2>&1 &
   C_PID=$!
-  local i
-  for ((i = 0; i < 300; i++)); do
-    cctl version >/dev/null 2>&1 && return 0
-    alive "$C_PID" || break
-    sleep 0.1
-  done
-  echo "bench.sh: containerd did not start: $(tail -5 "$T/c/log")" >&2
-  return 1
+  wait_up containerd "$C_PID" "$T/c/log" 300 cctl version
 }
 stop_containerd() { stop_pid "$C_PID"; C_PID=""; }
 

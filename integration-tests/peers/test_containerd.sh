@@ -33,37 +33,7 @@ mkdir -p "$FIFO" "$RUNC_ROOT"
 
 # ---------------------------------------------------------------- containerd
 CTRD_PID=""
-cat >"$T/containerd.toml" <<EOF
-version = 2
-root = "$T/containerd/root"
-state = "$T/containerd/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
-
-[grpc]
-  address = "$SOCK"
-
-[ttrpc]
-  address = "$SOCK.ttrpc"
-
-[debug]
-  address = ""
-  level = "debug"
-
-[metrics]
-  address = ""
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "$T/containerd/opt"
-EOF
+"$REPO/scripts/containerd-config.sh" "$T/containerd" "$SOCK" debug >"$T/containerd.toml"
 
 # Shim v2 of containerd 1.6 always puts its ttrpc socket in /run/containerd/s
 # (not configurable): remember whether those directories existed so that at

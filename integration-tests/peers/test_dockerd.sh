@@ -83,36 +83,7 @@ log_tail() { # log_tail FILE NAME
 
 # ---------------------------------------------------------------- containerd
 CTRD_PID="" DOCKERD_PID=""
-cat >"$T/containerd.toml" <<EOF
-version = 2
-root = "$T/containerd/root"
-state = "$T/containerd/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
-
-[grpc]
-  address = "$CSOCK"
-
-[ttrpc]
-  address = "$CSOCK.ttrpc"
-
-[debug]
-  address = ""
-
-[metrics]
-  address = ""
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "$T/containerd/opt"
-EOF
+"$REPO/scripts/containerd-config.sh" "$T/containerd" "$CSOCK" >"$T/containerd.toml"
 
 # dockerd's own config file, so /etc/docker/daemon.json is not read and the
 # libtrust key does not go to /etc/docker/key.json.
