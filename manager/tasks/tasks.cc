@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -483,23 +484,12 @@ absl::StatusOr<std::vector<uint32_t>> TaskManager::ListPids(const std::string& n
 
 absl::StatusOr<v1::WaitResponse> TaskManager::Wait(const std::string& ns, const std::string& id,
                                                    const std::string& exec_id) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Task> task, Find(ns, id));
-  v1::WaitResponse out;
-  absl::StatusOr<shim::ShimClient> c = shim::ShimClient::Connect(task->dir + "/shim/shim.sock");
-  if (!c.ok()) {
-    if (!exec_id.empty()) return Annotate(c.status(), "wait for exec " + exec_id);
-    ASSIGN_OR_RETURN(v1::Process p, StoppedFromExitFile(*task));
-    out.set_exit_status(p.exit_status());
-    out.set_exited_at(p.exited_at());
-    return out;
-  }
-  shim::v1::WaitRequest req;
-  req.set_exec_id(exec_id);
-  shim::v1::WaitResponse resp;
-  RETURN_IF_ERROR(c->Call("Wait", req, &resp));
-  out.set_exit_status(resp.exit_status());
-  out.set_exited_at(Nanos(resp.exited_at()));
-  return out;
+  // Shared with the callback: it may still be returning from set_value when
+  // this thread wakes and leaves.
+  auto result = std::make_shared<std::promise<ExitWaiters::Result>>();
+  std::future<ExitWaiters::Result> done = result->get_future();
+  WaitAsync(ns, id, exec_id, [result](ExitWaiters::Result r) { result->set_value(std::move(r)); });
+  return done.get();
 }
 
 uint64_t TaskManager::WaitAsync(const std::string& ns, const std::string& id,

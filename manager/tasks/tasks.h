@@ -66,7 +66,7 @@ class TaskManager {
   absl::Status Pause(const std::string& ns, const std::string& id);
   absl::Status Resume(const std::string& ns, const std::string& id);
   absl::StatusOr<std::vector<uint32_t>> ListPids(const std::string& ns, const std::string& id);
-  // Blocks until the process exits (its own connection to the shim).
+  // Blocks until the process exits (WaitAsync, with this thread waiting).
   absl::StatusOr<v1::WaitResponse> Wait(const std::string& ns, const std::string& id,
                                         const std::string& exec_id);
   // Wait without a thread (Tasks.Wait): done runs once the process has
